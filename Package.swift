@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Dependencies point one way: C shims ← safe wrappers ← domain modules ← Export ← CLI.
+// See docs/architecture.md for what each module owns.
+let package = Package(
+    name: "trainset",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "trainset", targets: ["trainset"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C system libraries: module map + shim header only.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+
+        // Pixel and label buffers shared by readers, tiling and the bundle writer.
+        .target(name: "Raster"),
+        .target(name: "ImageFormats", dependencies: ["Raster", "CTIFF", "CPNG", "CJPEG"]),
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "LabelSchema"),
+        .target(name: "Tiling", dependencies: ["Raster", "CBLAS"]),
+        .target(name: "AVDB", dependencies: ["Raster", "ImageFormats", "LabelSchema"]),
+        .target(name: "BundleFormat", dependencies: [
+            "Raster", "HDF5", "LabelSchema",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Export", dependencies: [
+            "Raster", "ImageFormats", "AVDB", "LabelSchema", "Tiling", "BundleFormat",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "trainset", dependencies: [
+            "Export", "BundleFormat",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "RasterTests", dependencies: ["Raster"]),
+        .testTarget(name: "ImageFormatsTests", dependencies: ["ImageFormats", "Raster"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "BundleFormatTests", dependencies: ["BundleFormat", "HDF5", "Raster", "LabelSchema"]),
+        .testTarget(name: "AVDBTests", dependencies: ["AVDB", "Raster", "ImageFormats"]),
+        .testTarget(name: "TilingTests", dependencies: ["Tiling", "Raster"]),
+        .testTarget(name: "LabelSchemaTests", dependencies: ["LabelSchema"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "BundleFormat", "Raster", "ImageFormats"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

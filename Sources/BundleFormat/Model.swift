@@ -1,0 +1,325 @@
+import Foundation
+import LabelSchema
+import Raster
+
+/// Constants of bundle format v1 (specs/bundle-format/v1.md). A reader keys on these names.
+public enum BundleLayout {
+    public static let formatName = "trainset-bundle"
+    public static let formatVersion = "1.0.0"
+    public static let images = "/images"
+    public static let instanceMasks = "/masks/instance"
+    public static let semanticMasks = "/masks/semantic"
+    public static let tiles = "/tiles"
+    public static let classes = "/classes"
+    public static let sources = "/sources"
+    public static let manifest = "/manifest"
+    /// Root attributes.
+    public static let formatAttribute = "trainset_format"
+    public static let formatVersionAttribute = "format_version"
+    public static let contentHashAttribute = "content_hash"
+    /// Columns every bundle's tables carry, in this order (more may follow).
+    public static let tileColumns = ["source", "x", "y", "width", "height", "valid_width", "valid_height", "label"]
+    public static let classColumns = ["id", "name"]
+    public static let sourceColumns = ["path", "sha256", "key", "width", "height", "channels", "label"]
+}
+
+/// What a bundle will hold, fixed before the first tile is written: every tile in a bundle
+/// has one shape, channel count and element type.
+public struct BundleSpec: Sendable, Codable, Equatable {
+    public var tileCount: Int
+    public var channels: Int
+    public var tileWidth: Int
+    public var tileHeight: Int
+    public var pixelType: PixelType
+    public var channelNames: [String]
+    public var instanceMasks: Bool
+    public var semanticMasks: Bool
+    /// zlib/deflate level 0–9 for every chunked dataset.
+    public var deflateLevel: Int
+    public var shuffle: Bool
+
+    public init(tileCount: Int, channels: Int, tileWidth: Int, tileHeight: Int, pixelType: PixelType,
+                channelNames: [String], instanceMasks: Bool, semanticMasks: Bool,
+                deflateLevel: Int = 6, shuffle: Bool = true) {
+        self.tileCount = tileCount
+        self.channels = channels
+        self.tileWidth = tileWidth
+        self.tileHeight = tileHeight
+        self.pixelType = pixelType
+        self.channelNames = channelNames
+        self.instanceMasks = instanceMasks
+        self.semanticMasks = semanticMasks
+        self.deflateLevel = deflateLevel
+        self.shuffle = shuffle
+    }
+}
+
+/// One column of a columnar table: a 1-D dataset inside the table's group.
+public struct Column: Sendable, Equatable {
+    public var name: String
+    public var data: ColumnData
+
+    public init(_ name: String, _ data: ColumnData) {
+        self.name = name
+        self.data = data
+    }
+}
+
+/// The element types a table column may have.
+public enum ColumnData: Sendable, Equatable {
+    case int32([Int32])
+    case int64([Int64])
+    case float64([Double])
+    case string([String])
+
+    public var count: Int {
+        switch self {
+        case .int32(let v): v.count
+        case .int64(let v): v.count
+        case .float64(let v): v.count
+        case .string(let v): v.count
+        }
+    }
+}
+
+/// A columnar table stored as an HDF5 group of equal-length 1-D datasets (`/tiles`, `/classes`,
+/// `/sources`, ...). Column order is recorded in the group's `columns` attribute.
+public struct Table: Sendable, Equatable {
+    /// Absolute group path, e.g. `/tiles`.
+    public var path: String
+    public var columns: [Column]
+
+    public init(path: String, columns: [Column]) {
+        self.path = path
+        self.columns = columns
+    }
+
+    /// The column named `name`, if present.
+    public subscript(name: String) -> ColumnData? { columns.first { $0.name == name }?.data }
+
+    /// Number of rows (all columns have the same length in a valid table).
+    public var rowCount: Int { columns.first?.data.count ?? 0 }
+}
+
+/// Digest of one dataset's decoded content, the unit the content hash is built from.
+public struct DatasetDigest: Sendable, Codable, Equatable {
+    public var path: String
+    public var dtype: String
+    public var shape: [Int]
+    public var sha256: String
+
+    public init(path: String, dtype: String, shape: [Int], sha256: String) {
+        self.path = path
+        self.dtype = dtype
+        self.shape = shape
+        self.sha256 = sha256
+    }
+}
+
+/// The provenance record stored in `/manifest` and as the `<bundle>.manifest.json` sidecar.
+/// Field names are snake_case in JSON; keys are sorted so equal manifests are equal bytes.
+public struct Manifest: Sendable, Codable, Equatable {
+    public struct Format: Sendable, Codable, Equatable {
+        public var name: String = BundleLayout.formatName
+        public var version: String = BundleLayout.formatVersion
+        public init() {}
+    }
+
+    public struct Tool: Sendable, Codable, Equatable {
+        public var name: String
+        public var version: String
+        public var gitCommit: String
+        public init(name: String, version: String, gitCommit: String) {
+            self.name = name
+            self.version = version
+            self.gitCommit = gitCommit
+        }
+        enum CodingKeys: String, CodingKey { case name, version, gitCommit = "git_commit" }
+    }
+
+    public struct Library: Sendable, Codable, Equatable {
+        public var name: String
+        public var version: String
+        public init(name: String, version: String) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    public struct Recipe: Sendable, Codable, Equatable {
+        /// Recipe path as given on the command line.
+        public var path: String
+        public var sha256: String
+        /// The recipe's full text, so the bundle can be re-derived without the original file.
+        public var text: String
+        public init(path: String, sha256: String, text: String) {
+            self.path = path
+            self.sha256 = sha256
+            self.text = text
+        }
+    }
+
+    public struct Dataset: Sendable, Codable, Equatable {
+        public var name: String
+        public var version: String
+        public init(name: String, version: String) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    public struct InputFile: Sendable, Codable, Equatable {
+        /// Path relative to the recipe's input root, with `/` separators.
+        public var path: String
+        /// image, instance_mask, semantic_mask, annotation_table, study_file.
+        public var role: String
+        public var bytes: Int64
+        public var sha256: String
+        public init(path: String, role: String, bytes: Int64, sha256: String) {
+            self.path = path
+            self.role = role
+            self.bytes = bytes
+            self.sha256 = sha256
+        }
+    }
+
+    public struct ClassCount: Sendable, Codable, Equatable {
+        public var id: Int
+        public var name: String
+        public var tiles: Int
+        public var sources: Int
+        public init(id: Int, name: String, tiles: Int, sources: Int) {
+            self.id = id
+            self.name = name
+            self.tiles = tiles
+            self.sources = sources
+        }
+    }
+
+    public struct Counts: Sendable, Codable, Equatable {
+        public var tiles: Int
+        public var sources: Int
+        public var unlabeledTiles: Int
+        public var perClass: [ClassCount]
+        public init(tiles: Int, sources: Int, unlabeledTiles: Int, perClass: [ClassCount]) {
+            self.tiles = tiles
+            self.sources = sources
+            self.unlabeledTiles = unlabeledTiles
+            self.perClass = perClass
+        }
+        enum CodingKeys: String, CodingKey {
+            case tiles, sources, unlabeledTiles = "unlabeled_tiles", perClass = "per_class"
+        }
+    }
+
+    /// How annotation rows and image files were paired.
+    public struct Matching: Sendable, Codable, Equatable {
+        public var keys: [String]
+        public var matched: Int
+        public var rowsWithoutImage: [String]
+        public var imagesWithoutRow: [String]
+        public var skippedUnlabeled: [String]
+        public init(keys: [String], matched: Int, rowsWithoutImage: [String], imagesWithoutRow: [String],
+                    skippedUnlabeled: [String]) {
+            self.keys = keys
+            self.matched = matched
+            self.rowsWithoutImage = rowsWithoutImage
+            self.imagesWithoutRow = imagesWithoutRow
+            self.skippedUnlabeled = skippedUnlabeled
+        }
+        enum CodingKeys: String, CodingKey {
+            case keys, matched, rowsWithoutImage = "rows_without_image", imagesWithoutRow = "images_without_row"
+            case skippedUnlabeled = "skipped_unlabeled"
+        }
+    }
+
+    public struct Tiling: Sendable, Codable, Equatable {
+        public var tileWidth: Int
+        public var tileHeight: Int
+        public var strideX: Int
+        public var strideY: Int
+        public var edge: String
+        public var padValue: Double
+        public init(tileWidth: Int, tileHeight: Int, strideX: Int, strideY: Int, edge: String, padValue: Double) {
+            self.tileWidth = tileWidth
+            self.tileHeight = tileHeight
+            self.strideX = strideX
+            self.strideY = strideY
+            self.edge = edge
+            self.padValue = padValue
+        }
+        enum CodingKeys: String, CodingKey {
+            case tileWidth = "tile_width", tileHeight = "tile_height", strideX = "stride_x", strideY = "stride_y"
+            case edge, padValue = "pad_value"
+        }
+    }
+
+    public struct Channels: Sendable, Codable, Equatable {
+        public var names: [String]
+        /// Source channel index feeding each bundle channel, in bundle order.
+        public var sourceIndices: [Int]
+        public var pixelType: PixelType
+        public var palette: String?
+        public init(names: [String], sourceIndices: [Int], pixelType: PixelType, palette: String?) {
+            self.names = names
+            self.sourceIndices = sourceIndices
+            self.pixelType = pixelType
+            self.palette = palette
+        }
+        enum CodingKeys: String, CodingKey {
+            case names, sourceIndices = "source_indices", pixelType = "pixel_type", palette
+        }
+    }
+
+    public var format = Format()
+    public var tool: Tool
+    public var libraries: [Library]
+    public var recipe: Recipe
+    public var dataset: Dataset
+    public var seed: UInt64
+    public var inputs: [InputFile]
+    public var counts: Counts
+    public var matching: Matching?
+    public var tiling: Tiling
+    public var channels: Channels
+    public var warnings: [String]
+    /// Filled by the writer when the bundle is finished.
+    public var datasets: [DatasetDigest] = []
+    /// Filled by the writer when the bundle is finished: `sha256:<hex>`.
+    public var contentHash: String = ""
+
+    public init(tool: Tool, libraries: [Library], recipe: Recipe, dataset: Dataset, seed: UInt64,
+                inputs: [InputFile], counts: Counts, matching: Matching?,
+                tiling: Tiling, channels: Channels, warnings: [String]) {
+        self.tool = tool
+        self.libraries = libraries
+        self.recipe = recipe
+        self.dataset = dataset
+        self.seed = seed
+        self.inputs = inputs
+        self.counts = counts
+        self.matching = matching
+        self.tiling = tiling
+        self.channels = channels
+        self.warnings = warnings
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, tool, libraries, recipe, dataset, seed, inputs, counts, matching, tiling, channels
+        case warnings, datasets, contentHash = "content_hash"
+    }
+
+    /// Canonical JSON: sorted keys, pretty-printed, slashes unescaped, trailing newline.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        var data = try encoder.encode(self)
+        data.append(0x0A)
+        return data
+    }
+
+    /// Decodes a manifest from its JSON text.
+    public static func decode(_ data: Data) throws -> Manifest {
+        try JSONDecoder().decode(Manifest.self, from: data)
+    }
+}

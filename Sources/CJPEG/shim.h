@@ -1,0 +1,7 @@
+#ifndef TRAINSET_CJPEG_SHIM_H
+#define TRAINSET_CJPEG_SHIM_H
+// jpeglib.h needs size_t and FILE declared before it is included.
+#include <stddef.h>
+#include <stdio.h>
+#include <jpeglib.h>
+#endif
