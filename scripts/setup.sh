@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what trainset needs on a Debian 12 machine: the C libraries' -dev packages (only those
+# missing) and the Python packages of the cross-checks. Safe to run again.
+set -euo pipefail
+packages=(libhdf5-dev libtiff-dev libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! python3 -c "import h5py, numpy, tifffile, PIL, yaml" 2>/dev/null; then
+  echo "installing Python packages for the cross-checks" >&2
+  python3 -m pip install -q -r "$(dirname "$0")/requirements-check.txt"
+fi
