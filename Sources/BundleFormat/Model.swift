@@ -280,6 +280,8 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var inputs: [InputFile]
     public var counts: Counts
     public var matching: Matching?
+    /// Every source label value, the class it became and how often (LabelSchema's report).
+    public var labelMapping: MappingReport?
     public var tiling: Tiling
     public var channels: Channels
     public var warnings: [String]
@@ -290,7 +292,7 @@ public struct Manifest: Sendable, Codable, Equatable {
 
     public init(tool: Tool, libraries: [Library], recipe: Recipe, dataset: Dataset, seed: UInt64,
                 inputs: [InputFile], counts: Counts, matching: Matching?,
-                tiling: Tiling, channels: Channels, warnings: [String]) {
+                labelMapping: MappingReport?, tiling: Tiling, channels: Channels, warnings: [String]) {
         self.tool = tool
         self.libraries = libraries
         self.recipe = recipe
@@ -299,6 +301,7 @@ public struct Manifest: Sendable, Codable, Equatable {
         self.inputs = inputs
         self.counts = counts
         self.matching = matching
+        self.labelMapping = labelMapping
         self.tiling = tiling
         self.channels = channels
         self.warnings = warnings
@@ -306,6 +309,7 @@ public struct Manifest: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, tool, libraries, recipe, dataset, seed, inputs, counts, matching, tiling, channels
+        case labelMapping = "label_mapping"
         case warnings, datasets, contentHash = "content_hash"
     }
 
