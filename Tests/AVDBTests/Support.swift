@@ -1,0 +1,42 @@
+import Foundation
+
+/// The real example datasets in `<repo>/../shared/data`; tests that read them are disabled
+/// (with a message) when the folder is absent.
+enum SharedData {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // AVDBTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()  // repo
+        .deletingLastPathComponent()
+        .appendingPathComponent("shared/data")
+
+    static let available = FileManager.default.fileExists(atPath: root.path)
+
+    static func idr(_ relative: String) -> URL {
+        root.appendingPathComponent("idr-annotation-csv").appendingPathComponent(relative)
+    }
+
+    static let dsb = root.appendingPathComponent("dsb2018-nuclei-instance-masks")
+}
+
+/// A fresh directory removed when the value goes away, so tests never share files.
+final class TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("avdb-tests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Creates `relative` (and its parent directories) holding `contents`.
+    @discardableResult
+    func write(_ relative: String, _ contents: String = "") throws -> URL {
+        let file = url.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(contents.utf8).write(to: file)
+        return file
+    }
+}
