@@ -1,0 +1,49 @@
+import Foundation
+import ImageFormats
+import Raster
+
+extension MaskReader {
+    /// Assembles the instance mask of one image from a directory holding one binary mask file
+    /// per object (e.g. DSB 2018 `stage1_train/<id>/masks/`).
+    ///
+    /// Mask files are the directory's non-hidden files with an image extension, taken in
+    /// UTF-8 byte order of their names; object ids 1…n follow that order and
+    /// `InstanceMask.objectNames` records it. An empty directory gives an image without objects.
+    public static func instanceMask(
+        directory: URL, width: Int, height: Int, options: ReadOptions = .init()
+    ) throws(AVDBError) -> InstanceMask {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw AVDBError(.fileUnreadable, "cannot list mask directory: \(error.localizedDescription)", file: directory.path)
+        }
+        let maskNames = ImageLister.sortedPaths(names.filter { name in
+            !name.hasPrefix(".")
+                && ImageLister.imageExtensions.contains((name as NSString).pathExtension.lowercased())
+                && ImageMatcher.isRegularFile(directory.appendingPathComponent(name))
+        })
+        var builder = InstanceMaskBuilder(width: width, height: height, directory: directory.path)
+        for name in maskNames {
+            let buffer = try read(directory.appendingPathComponent(name), options: options)
+            try builder.add(buffer, name: name)
+        }
+        return builder.result
+    }
+
+    /// Reads a label image file (uint8 or uint16, one channel) used as an instance or semantic
+    /// mask; see `labelImage(from:file:width:height:)` for the checks.
+    public static func labelImage(
+        contentsOf url: URL, width: Int? = nil, height: Int? = nil, options: ReadOptions = .init()
+    ) throws(AVDBError) -> LabelImage {
+        try labelImage(from: read(url, options: options), file: url.path, width: width, height: height)
+    }
+
+    private static func read(_ url: URL, options: ReadOptions) throws(AVDBError) -> ImageBuffer {
+        do {
+            return try ImageReader.read(url, options: options)
+        } catch {
+            throw AVDBError(.imageUnreadable, error.message, file: error.file)
+        }
+    }
+}
