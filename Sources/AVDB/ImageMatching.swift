@@ -190,7 +190,7 @@ public enum ImageMatcher {
     ///
     /// - Parameters:
     ///   - keyColumns: columns that identify a row, e.g. `["Plate", "Well"]`; two rows with
-    ///     the same key are an error naming both lines.
+    ///     the same key are an error naming both lines. Empty means the template's variables.
     ///   - template: where a row's image lives; its variables must be columns.
     ///   - root: the dataset root the template is relative to.
     ///   - imagePattern: glob (relative to `root`) of the image files on disk, used to find
@@ -198,12 +198,12 @@ public enum ImageMatcher {
     ///     template's `fixedDirectory`.
     public static func match(
         table: AnnotationTable,
-        keyColumns: [String],
+        keyColumns: [String] = [],
         template: PathTemplate,
         root: URL,
         imagePattern: String? = nil
     ) throws(AVDBError) -> ImageMatchResult {
-        precondition(!keyColumns.isEmpty, "a match needs at least one key column")
+        let keyColumns = keyColumns.isEmpty ? template.variables : keyColumns
         var keyIndex: [Int] = []
         for name in keyColumns { keyIndex.append(try table.columnIndex(named: name)) }
         var variableIndex: [String: Int] = [:]

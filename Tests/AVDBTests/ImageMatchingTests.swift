@@ -62,6 +62,15 @@ struct ImageMatchingTests {
             == "plates.csv:4: rows at lines 2 and 4 have the same key Plate=P1, Well=A1; key columns must identify one row")
     }
 
+    @Test func keyDefaultsToTheTemplateVariables() throws {
+        let dir = try TemporaryDirectory()
+        let error = #expect(throws: AVDBError.self) {
+            try ImageMatcher.match(table: try table(), template: try PathTemplate("{Well}.tif"), root: dir.url)
+        }
+        #expect(error?.code == .duplicateKey)
+        #expect(error?.message == "rows at lines 2 and 4 have the same key Well=B2; key columns must identify one row")
+    }
+
     @Test(arguments: ["..", ".", "../../etc/passwd", "a/b", #"a\b"#])
     func valueEscapingTheRootIsAnError(value: String) throws {
         let dir = try TemporaryDirectory()
