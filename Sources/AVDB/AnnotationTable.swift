@@ -183,6 +183,7 @@ public struct Characteristic: Sendable, Equatable {
     /// The `Term Source N Accession` cell, e.g. `PATO_0000384`.
     public let accession: String?
 
+    /// A characteristic as read from a row.
     public init(name: String, value: String, termSource: String?, accession: String?) {
         self.name = name
         self.value = value
@@ -216,6 +217,7 @@ public struct Phenotype: Sendable, Equatable {
     /// Ontology accession, e.g. `CMPO_0000240`.
     public let accession: String?
 
+    /// A phenotype as read from a row.
     public init(column: String, value: String, termName: String?, accession: String?) {
         self.column = column
         self.value = value

@@ -37,6 +37,7 @@ public struct CSVOptions: Sendable, Equatable {
     /// Most fields accepted in one record (default 10 000).
     public var maxFieldsPerRecord: Int
 
+    /// Options with the given delimiter, raggedness and limits.
     public init(
         delimiter: CSVDelimiter = .byExtension,
         allowRaggedRows: Bool = false,
@@ -60,6 +61,7 @@ public struct CSVRecord: Sendable, Equatable {
     /// The fields, unquoted.
     public let fields: [String]
 
+    /// A record starting on `line`.
     public init(line: Int, fields: [String]) {
         self.line = line
         self.fields = fields

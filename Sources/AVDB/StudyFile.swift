@@ -161,6 +161,7 @@ public struct OntologyTerm: Sendable, Hashable, Codable {
     /// e.g. `http://www.ebi.ac.uk/cmpo/CMPO_0000077`.
     public let iri: String
 
+    /// A term from its parts; `TermSources.term(forAccession:)` builds them from an accession.
     public init(prefix: String, localID: String, iri: String) {
         self.prefix = prefix
         self.localID = localID
