@@ -29,6 +29,11 @@ struct CSVTests {
         #expect(t.rows.map(\.line) == [2, 3])
     }
 
+    @Test func loneCRLineEndsAndQuotedEmptyFields() throws {
+        let t = try table("a,b\r\"\",x\r\"\",\"\"\r")
+        #expect(t.rows == [CSVRecord(line: 2, fields: ["", "x"]), CSVRecord(line: 3, fields: ["", ""])])
+    }
+
     @Test func noFinalNewlineTrailingEmptyFieldAndBlankLines() throws {
         let t = try table("a,b\n\n1,\n\n2,x")
         #expect(t.rows == [CSVRecord(line: 3, fields: ["1", ""]), CSVRecord(line: 5, fields: ["2", "x"])])
