@@ -44,7 +44,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "RasterTests", dependencies: ["Raster"]),
-        .testTarget(name: "ImageFormatsTests", dependencies: ["ImageFormats", "Raster"]),
+        .testTarget(name: "ImageFormatsTests", dependencies: ["ImageFormats", "Raster", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "BundleFormatTests", dependencies: ["BundleFormat", "HDF5", "Raster", "LabelSchema"]),
         .testTarget(name: "AVDBTests", dependencies: ["AVDB", "Raster", "ImageFormats"]),
