@@ -84,8 +84,9 @@ public struct Tile: Sendable, Equatable {
     public let rect: PixelRect
     /// The part of `rect` inside the image: same origin, never empty.
     public let valid: PixelRect
-    /// Zero-based grid row (y index) and column (x index).
+    /// Zero-based grid row (index of the tile's origin along y).
     public let row: Int
+    /// Zero-based grid column (index of the tile's origin along x).
     public let column: Int
 
     public init(rect: PixelRect, valid: PixelRect, row: Int, column: Int) {
