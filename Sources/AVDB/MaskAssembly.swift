@@ -25,21 +25,20 @@ public struct InstanceMaskBuilder: Sendable {
     private var labels: LabelImage
     private var names: [String] = []
     private var counts: [Int] = []
-    private let directory: String?
 
-    /// Starts an all-background label image of the image's size; `directory` (the folder of
-    /// the mask files) is prefixed to mask names in errors.
-    public init(width: Int, height: Int, directory: String? = nil) {
+    /// Starts an all-background label image of the image's size.
+    public init(width: Int, height: Int) {
         labels = LabelImage(width: width, height: height)
-        self.directory = directory
     }
 
     /// Adds the next object: every pixel where any channel of `mask` is non-zero.
     ///
-    /// Fails when the mask's size differs from the image's or when it claims a pixel an
-    /// earlier mask already claimed (the error names both masks and the first such pixel).
-    public mutating func add(_ mask: ImageBuffer, name: String) throws(AVDBError) {
-        let file = directory.map { $0 + "/" + name } ?? name
+    /// `name` is recorded as the object's source (usually the mask's file name); `file` (its
+    /// path, default `name`) is what errors point at. Fails when the mask's size differs from
+    /// the image's or when it claims a pixel an earlier mask already claimed (the error names
+    /// both masks and the first such pixel).
+    public mutating func add(_ mask: ImageBuffer, name: String, file: String? = nil) throws(AVDBError) {
+        let file = file ?? name
         guard mask.width == labels.width, mask.height == labels.height else {
             throw AVDBError(.maskSizeMismatch,
                             "mask is \(mask.width)x\(mask.height) (width x height) but the image is \(labels.width)x\(labels.height); each mask must have its image's size",
@@ -89,8 +88,8 @@ public struct InstanceMaskBuilder: Sendable {
     }
 }
 
-/// Turns decoded mask files into label images.
-public enum MaskReader {
+/// Turns mask files, or their decoded buffers, into label images.
+public enum MaskAssembly {
     /// A label image file (instance ids or class ids) as a `LabelImage`.
     ///
     /// The buffer must have one channel of unsigned integers: a float or multi-channel file is

@@ -2,7 +2,7 @@ import Foundation
 import ImageFormats
 import Raster
 
-extension MaskReader {
+extension MaskAssembly {
     /// Assembles the instance mask of one image from a directory holding one binary mask file
     /// per object (e.g. DSB 2018 `stage1_train/<id>/masks/`).
     ///
@@ -23,10 +23,19 @@ extension MaskReader {
                 && ImageLister.imageExtensions.contains((name as NSString).pathExtension.lowercased())
                 && ImageMatcher.isRegularFile(directory.appendingPathComponent(name))
         })
-        var builder = InstanceMaskBuilder(width: width, height: height, directory: directory.path)
-        for name in maskNames {
-            let buffer = try read(directory.appendingPathComponent(name), options: options)
-            try builder.add(buffer, name: name)
+        return try instanceMask(objectFiles: maskNames.map { directory.appendingPathComponent($0) },
+                                width: width, height: height, options: options)
+    }
+
+    /// Assembles an instance mask from binary mask files given in id order (object `i + 1` is
+    /// `objectFiles[i]`), for callers that listed and fingerprinted the files when planning.
+    /// `InstanceMask.objectNames` holds the files' names.
+    public static func instanceMask(
+        objectFiles: [URL], width: Int, height: Int, options: ReadOptions = .init()
+    ) throws(AVDBError) -> InstanceMask {
+        var builder = InstanceMaskBuilder(width: width, height: height)
+        for url in objectFiles {
+            try builder.add(read(url, options: options), name: url.lastPathComponent, file: url.path)
         }
         return builder.result
     }
