@@ -183,6 +183,12 @@ def make_fixtures():
         colormap=np.stack([ramp, 255 - ramp, ramp // 2]))
     imw(f / "u8_miniswhite.tif", gradient(np.uint8), photometric="miniswhite")
 
+    # A 64-megapixel image in a few KB, for region reads that must not decode the whole image:
+    # every 512x512 tile is constant (its tile index), except tile (row 7, column 9), a gradient.
+    big = np.repeat(np.repeat(np.arange(256, dtype=np.uint8).reshape(16, 16), 512, axis=0), 512, axis=1)
+    big[7 * 512:8 * 512, 9 * 512:10 * 512] = (np.arange(512 * 512) % 251).reshape(512, 512).astype(np.uint8)
+    imw(f / "region_large_tiled.tif", big, tile=(512, 512), compression="zstd")
+
     # Unsupported TIFFs
     imw(f / "bad_int16.tif", gradient(np.uint16).astype(np.int16))
     imw(f / "bad_bilevel.tif", gradient(np.uint8) > 128)
@@ -330,7 +336,7 @@ def shared_images():
 def build_reference():
     rows = []
     for path in sorted(FIXTURES.iterdir()):
-        if path.name == "reference.json" or path.name.startswith("bad_"):
+        if path.name == "reference.json" or path.name.startswith(("bad_", "region_")):
             continue
         rows += entry("fixtures", path.name, path)
     if (SHARED / "data").is_dir():

@@ -9,7 +9,7 @@ final class OMEXMLParser: NSObject, XMLParserDelegate {
     /// One `TiffData` element: `planeCount` planes starting at plane (firstC, firstZ, firstT) are
     /// stored in consecutive pages from `ifd`.
     struct TiffData {
-        var ifd: Int
+        var ifd: Int?
         var firstC: Int
         var firstZ: Int
         var firstT: Int
@@ -61,7 +61,7 @@ final class OMEXMLParser: NSObject, XMLParserDelegate {
             metadata?.channelNames.append(attributes["Name"] ?? "")
         case "TiffData" where inFirstPixels:
             func int(_ key: String) -> Int? { attributes[key].flatMap { Int($0) } }
-            tiffData.append(TiffData(ifd: int("IFD") ?? 0, firstC: int("FirstC") ?? 0,
+            tiffData.append(TiffData(ifd: int("IFD"), firstC: int("FirstC") ?? 0,
                                      firstZ: int("FirstZ") ?? 0, firstT: int("FirstT") ?? 0,
                                      planeCount: int("PlaneCount")))
         default:
@@ -80,9 +80,9 @@ final class OMEXMLParser: NSObject, XMLParserDelegate {
     /// The page holding channel `c` of a single-Z, single-T image.
     func page(ofChannel c: Int) -> Int {
         for entry in tiffData where entry.firstZ == 0 && entry.firstT == 0 {
-            // Without PlaneCount a TiffData with an IFD covers one plane, one without covers all.
-            let count = entry.planeCount ?? (tiffData.count == 1 ? Int.max : 1)
-            if c >= entry.firstC && c - entry.firstC < count { return entry.ifd + (c - entry.firstC) }
+            // The schema's defaults: PlaneCount is 1 when IFD is given, else every plane (from IFD 0).
+            let count = entry.planeCount ?? (entry.ifd == nil ? Int.max : 1)
+            if c >= entry.firstC && c - entry.firstC < count { return (entry.ifd ?? 0) + (c - entry.firstC) }
         }
         return c
     }

@@ -78,6 +78,14 @@ struct TIFFPage: Equatable {
     }
 
     var isPalette: Bool { photometric == Int(PHOTOMETRIC_PALETTE) }
+
+    /// Whether this page's samples can be another channel of `first`: compression and strip or
+    /// tile layout may differ, the pixel grid and sample type may not.
+    func canStack(with first: TIFFPage) -> Bool {
+        width == first.width && height == first.height && samplesPerPixel == first.samplesPerPixel
+            && bitsPerSample == first.bitsPerSample && sampleFormat == first.sampleFormat
+            && photometric == first.photometric
+    }
 }
 
 /// An open TIFF file. Not thread-safe itself; every `ImageReader` call opens its own.
@@ -147,7 +155,7 @@ final class TIFFFile {
     }
 
     private func selectPage(_ index: Int) throws(ImageError) -> TIFFPage {
-        if Int(TIFFCurrentDirectory(handle)) != index || index == 0 {
+        if Int(TIFFCurrentDirectory(handle)) != index {
             guard TIFFSetDirectory(handle, tdir_t(index)) == 1 else {
                 throw libraryError("cannot read page \(index)")
             }
@@ -235,7 +243,7 @@ final class TIFFFile {
         }
         if let beyond = pages.first(where: { $0 >= pageCount }) {
             throw ImageError(.unsupported, file: path,
-                             "the metadata puts channel data in page \(beyond) but the file has \(pageCount) pages (multi-file datasets are not supported)")
+                             "the metadata puts channel data in page \(beyond) but the file has \(pageCount) pages (multi-file OME datasets and ImageJ files storing all planes under one page are not supported)")
         }
         return Plan(first: first, pages: pages, pageCount: pageCount, ome: ome, imageJ: imageJ)
     }
@@ -274,8 +282,8 @@ final class TIFFFile {
         let pixels = try makePixels(type, count: channels * rect.width * rect.height) { out in
             do throws(ImageError) {
                 for (k, index) in plan.pages.enumerated() {
-                    let page = index == 0 ? first : try selectPage(index)
-                    guard page == first else {
+                    let page = try selectPage(index)
+                    guard page.canStack(with: first) else {
                         throw ImageError(.unsupported, file: path,
                                          "page \(index) differs in size, type or layout from page 0, so it cannot be a channel")
                     }

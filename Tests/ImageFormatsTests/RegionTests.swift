@@ -40,4 +40,25 @@ import Testing
         #expect(region.width == 16)
         #expect(throws: ImageError.self) { try ImageReader.read(url, options: small) }
     }
+
+    /// A region of a 64-megapixel image decodes only the tiles it touches, within a limit the
+    /// whole image would break.
+    @Test func regionOfALargeTiledImage() throws {
+        let url = Paths.fixture("region_large_tiled.tif")
+        let options = ReadOptions(maxPixels: 1 << 20)
+        let info = try ImageReader.info(url)
+        #expect(info.width == 8192 && info.height == 8192 && info.tileWidth == 512)
+        #expect(throws: ImageError.self) { try ImageReader.read(url, options: options) }
+
+        // Tiles (row 7, column 8), (7, 9), (8, 8), (8, 9) around the point x=5120, y=4096.
+        let rect = PixelRect(x: 5120 - 300, y: 4096 - 200, width: 600, height: 400)
+        let region = try ImageReader.readRegion(url, rect: rect, options: options)
+        guard case .uint8(let v) = region.pixels else { Issue.record("expected uint8"); return }
+        for (y, x) in [(0, 0), (0, 599), (399, 0), (399, 599), (150, 310), (199, 299)] {
+            let (iy, ix) = (rect.y + y, rect.x + x)
+            let expected = (iy / 512 == 7 && ix / 512 == 9)
+                ? UInt8(((iy % 512) * 512 + ix % 512) % 251) : UInt8(iy / 512 * 16 + ix / 512)
+            #expect(v[region.index(channel: 0, y: y, x: x)] == expected, "pixel x=\(ix), y=\(iy)")
+        }
+    }
 }
