@@ -176,3 +176,14 @@ public enum HDF5 {
         }
     }
 }
+
+/// `DatasetInfo` under a name that cannot clash: modules that import `HDF5` and declare their
+/// own `DatasetInfo` cannot qualify this one as `HDF5.DatasetInfo`, because the `HDF5` enum
+/// shadows the module name.
+public typealias HDF5DatasetInfo = DatasetInfo
+
+/// The linked library's version under a name that does not collide with the module name.
+public enum HDF5Library {
+    /// `major.minor.release` of libhdf5, e.g. `1.10.8`.
+    public static var version: String { HDF5.libraryVersion }
+}

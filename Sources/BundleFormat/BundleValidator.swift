@@ -1,0 +1,33 @@
+import Foundation
+import HDF5
+import Raster
+
+/// The outcome of validating a bundle.
+public struct ValidationReport: Sendable {
+    /// Every problem found, each naming the dataset, group or attribute it concerns.
+    public var problems: [String]
+    /// What was checked, in order, for printing.
+    public var checks: [String]
+    /// The content hash recomputed from the data, or nil when some data could not be read.
+    public var contentHash: String?
+
+    public init(problems: [String] = [], checks: [String] = [], contentHash: String? = nil) {
+        self.problems = problems
+        self.checks = checks
+        self.contentHash = contentHash
+    }
+
+    /// True when no problem was found.
+    public var isValid: Bool { problems.isEmpty }
+}
+
+/// Checks a bundle against specs/bundle-format/v1.md and against its own manifest.
+public enum BundleValidator {
+    /// Validates the bundle at `url`. Never throws: every failure, including an unreadable
+    /// file or a corrupted chunk, becomes a problem in the report.
+    public static func validate(_ url: URL) -> ValidationReport {
+        var v = Validation(path: url.path)
+        v.run()
+        return v.report
+    }
+}

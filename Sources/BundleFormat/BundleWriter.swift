@@ -1,0 +1,327 @@
+import Foundation
+import HDF5
+import Raster
+
+/// Writes one bundle file in a single pass (spec: specs/bundle-format/v1.md).
+///
+/// Use: `init` (creates the file exclusively and every image/mask dataset for all N tiles),
+/// `appendTile` N times in tile order, `writeTable` for `/tiles`, `/classes`, `/sources` (and
+/// any extra tables), then `finish`, which writes the manifest and root attributes and closes.
+/// Dropping a writer without `finish` leaves an incomplete file that fails validation (no
+/// `content_hash`, no `/manifest`); callers build under a temporary name and rename on success.
+///
+/// Each dataset's SHA-256 is streamed while its data is written, in canonical order (tile order
+/// is row order), so `finish` needs no re-read. Not thread-safe: one thread owns a writer.
+public struct BundleWriter: ~Copyable {
+    private let file: File
+    private let images: Dataset
+    private let instanceMasks: Dataset?
+    private let semanticMasks: Dataset?
+    private let spec: BundleSpec
+    private let filePath: String
+
+    // Set in the memberwise init (no defaults here: a noncopyable struct's init must not
+    // start partially initialised).
+    private var appended: Int
+    private var imageHasher: CanonicalHasher
+    private var instanceHasher: CanonicalHasher
+    private var semanticHasher: CanonicalHasher
+    private var tableDigests: [DatasetDigest]
+    private var tablesWritten: [String]
+
+    /// Creates the bundle file (failing if anything exists at `url`) and its image and mask
+    /// datasets sized for `spec.tileCount` tiles.
+    public init(creating url: URL, spec: BundleSpec) throws(BundleError) {
+        let filePath = url.path
+        guard spec.tileCount >= 0, spec.channels >= 1, spec.tileWidth >= 1, spec.tileHeight >= 1 else {
+            throw BundleError(code: .shape, message: "invalid bundle shape: \(spec.tileCount) tiles of "
+                              + "\(spec.channels)x\(spec.tileHeight)x\(spec.tileWidth)", file: filePath)
+        }
+        guard spec.channelNames.count == spec.channels else {
+            throw BundleError(code: .shape, message: "\(spec.channelNames.count) channel names given for \(spec.channels) channels",
+                              path: BundleLayout.images, file: filePath)
+        }
+        guard (0...9).contains(spec.deflateLevel) else {
+            throw BundleError(code: .shape, message: "deflate level must be 0...9, got \(spec.deflateLevel)", file: filePath)
+        }
+        let n = spec.tileCount, c = spec.channels, h = spec.tileHeight, w = spec.tileWidth
+        // A zero-tile bundle needs an unlimited first dimension: a fixed extent of 0 is smaller
+        // than the chunk extent of 1, which HDF5 rejects.
+        let imageLayout = DatasetLayout.chunked([1, c, h, w], shuffle: spec.shuffle, deflateLevel: spec.deflateLevel,
+                                                fletcher32: true, unlimitedFirstDimension: n == 0)
+        let maskLayout = DatasetLayout.chunked([1, h, w], shuffle: spec.shuffle, deflateLevel: spec.deflateLevel,
+                                               fletcher32: true, unlimitedFirstDimension: n == 0)
+        do {
+            self = try Self.create(filePath, spec, imageLayout, maskLayout)
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+    }
+
+    private static func create(_ filePath: String, _ spec: BundleSpec, _ imageLayout: DatasetLayout,
+                               _ maskLayout: DatasetLayout) throws(HDF5Error) -> BundleWriter {
+        let n = spec.tileCount, c = spec.channels, h = spec.tileHeight, w = spec.tileWidth
+        let file = try File(creating: filePath)
+        let shape = [n, c, h, w]
+        let images: Dataset = switch spec.pixelType {
+        case .uint8: try file.createDataset(BundleLayout.images, of: UInt8.self, shape: shape, layout: imageLayout)
+        case .uint16: try file.createDataset(BundleLayout.images, of: UInt16.self, shape: shape, layout: imageLayout)
+        case .float32: try file.createDataset(BundleLayout.images, of: Float.self, shape: shape, layout: imageLayout)
+        }
+        try images.setAttribute("axes", "NCHW")
+        try images.setAttribute("channel_names", spec.channelNames)
+        if spec.instanceMasks || spec.semanticMasks { try file.createGroup("/masks").close() }
+        let instanceMasks = try maskDataset(file, spec.instanceMasks, BundleLayout.instanceMasks, UInt32.self,
+                                            [n, h, w], maskLayout)
+        let semanticMasks = try maskDataset(file, spec.semanticMasks, BundleLayout.semanticMasks, UInt16.self,
+                                            [n, h, w], maskLayout)
+        return BundleWriter(file: file, images: images, instanceMasks: instanceMasks, semanticMasks: semanticMasks,
+                            spec: spec, filePath: filePath)
+    }
+
+    private init(file: consuming File, images: consuming Dataset, instanceMasks: consuming Dataset?,
+                 semanticMasks: consuming Dataset?, spec: BundleSpec, filePath: String) {
+        self.file = file
+        self.images = images
+        self.instanceMasks = instanceMasks
+        self.semanticMasks = semanticMasks
+        self.spec = spec
+        self.filePath = filePath
+        appended = 0
+        imageHasher = CanonicalHasher()
+        instanceHasher = CanonicalHasher()
+        semanticHasher = CanonicalHasher()
+        tableDigests = []
+        tablesWritten = []
+    }
+
+    private static func maskDataset<T: HDF5Scalar>(_ file: borrowing File, _ wanted: Bool, _ path: String, _ type: T.Type,
+                                                   _ shape: [Int], _ layout: DatasetLayout) throws(HDF5Error) -> Dataset? {
+        guard wanted else { return nil }
+        return try file.createDataset(path, of: type, shape: shape, layout: layout)
+    }
+
+    /// Number of tiles appended so far.
+    public var tilesAppended: Int { appended }
+
+    /// Writes tile number `tilesAppended` (tiles go in order 0..<N) and its masks.
+    ///
+    /// Throws `.shape` when the image's shape or pixel type differs from the spec, when a mask
+    /// the spec requires is missing (or one it does not declare is given), when a mask's shape
+    /// differs, or when a semantic class id does not fit in uint16; throws `.state` past N tiles.
+    public mutating func appendTile(image: ImageBuffer, instanceMask: LabelImage?,
+                                    semanticMask: LabelImage?) throws(BundleError) {
+        let index = appended
+        guard index < spec.tileCount else {
+            throw BundleError(code: .state, message: "all \(spec.tileCount) tiles were already appended",
+                              path: BundleLayout.images, file: filePath)
+        }
+        guard image.pixelType == spec.pixelType else {
+            throw BundleError(code: .shape, message: "tile \(index) has \(image.pixelType.rawValue) pixels, the bundle holds "
+                              + spec.pixelType.rawValue, path: BundleLayout.images, file: filePath)
+        }
+        guard image.channels == spec.channels, image.height == spec.tileHeight, image.width == spec.tileWidth else {
+            throw BundleError(code: .shape, message: "tile \(index) is \(image.channels)x\(image.height)x\(image.width) (CxHxW), "
+                              + "the bundle holds \(spec.channels)x\(spec.tileHeight)x\(spec.tileWidth)",
+                              path: BundleLayout.images, file: filePath)
+        }
+        try checkMask(instanceMask, wanted: spec.instanceMasks, path: BundleLayout.instanceMasks, index: index)
+        try checkMask(semanticMask, wanted: spec.semanticMasks, path: BundleLayout.semanticMasks, index: index)
+        var semanticValues: [UInt16] = []
+        if let semanticMask {
+            if let bad = semanticMask.values.first(where: { $0 > UInt32(UInt16.max) }) {
+                throw BundleError(code: .shape, message: "tile \(index) has semantic class id \(bad), above the uint16 maximum",
+                                  path: BundleLayout.semanticMasks, file: filePath)
+            }
+            semanticValues = semanticMask.values.map { UInt16($0) }
+        }
+
+        do {
+            switch image.pixels {
+            case .uint8(let v): try images.write(v, slab: index); imageHasher.append(v)
+            case .uint16(let v): try images.write(v, slab: index); imageHasher.append(v)
+            case .float32(let v): try images.write(v, slab: index); imageHasher.append(v)
+            }
+            if let instanceMask {
+                try Self.writeMask(instanceMasks, instanceMask.values, slab: index)
+                instanceHasher.append(instanceMask.values)
+            }
+            if semanticMask != nil {
+                try Self.writeMask(semanticMasks, semanticValues, slab: index)
+                semanticHasher.append(semanticValues)
+            }
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        appended += 1
+    }
+
+    private static func writeMask<T: HDF5Scalar>(_ dataset: borrowing Dataset?, _ values: [T], slab: Int) throws(HDF5Error) {
+        switch dataset {
+        case .some(let ds): try ds.write(values, slab: slab)
+        case .none: preconditionFailure("mask presence was checked against the spec")
+        }
+    }
+
+    private func checkMask(_ mask: LabelImage?, wanted: Bool, path: String, index: Int) throws(BundleError) {
+        switch (mask, wanted) {
+        case (nil, true):
+            throw BundleError(code: .shape, message: "tile \(index) has no mask but the bundle declares one", path: path,
+                              file: filePath)
+        case (.some, false):
+            throw BundleError(code: .shape, message: "tile \(index) has a mask but the bundle declares none", path: path,
+                              file: filePath)
+        case (.some(let m), true) where m.width != spec.tileWidth || m.height != spec.tileHeight:
+            throw BundleError(code: .shape, message: "tile \(index) mask is \(m.height)x\(m.width), the bundle holds "
+                              + "\(spec.tileHeight)x\(spec.tileWidth)", path: path, file: filePath)
+        default:
+            return
+        }
+    }
+
+    /// Writes a columnar table as a group of equal-length 1-D datasets plus its `columns`
+    /// attribute. `/tiles`, `/classes` and `/sources` must start with the spec's columns, in
+    /// order and with the spec's dtypes; extra columns may follow.
+    public mutating func writeTable(_ table: Table) throws(BundleError) {
+        let filePath = self.filePath
+        let path = table.path
+        guard path.hasPrefix("/"), path.count > 1, !path.dropFirst().contains("/"),
+              ![BundleLayout.images, "/masks", BundleLayout.manifest].contains(path) else {
+            throw BundleError(code: .state, message: "a table must be a new top-level group such as /tiles", path: path,
+                              file: filePath)
+        }
+        guard !tablesWritten.contains(path) else {
+            throw BundleError(code: .state, message: "table was already written", path: path, file: filePath)
+        }
+        let names = table.columns.map(\.name)
+        guard !names.isEmpty else {
+            throw BundleError(code: .shape, message: "a table needs at least one column", path: path, file: filePath)
+        }
+        if let bad = names.first(where: { $0.isEmpty || $0.contains("/") || $0 == "." }) {
+            throw BundleError(code: .shape, message: "invalid column name \"\(bad)\"", path: path, file: filePath)
+        }
+        guard Set(names).count == names.count else {
+            throw BundleError(code: .shape, message: "duplicate column names \(names)", path: path, file: filePath)
+        }
+        let rows = table.rowCount
+        if let bad = table.columns.first(where: { $0.data.count != rows }) {
+            throw BundleError(code: .shape, message: "column \(bad.name) has \(bad.data.count) rows, column \(names[0]) has \(rows)",
+                              path: path, file: filePath)
+        }
+        if let required = TableSchema.spec(for: path) {
+            for (i, column) in required.columns.enumerated() {
+                guard i < table.columns.count, table.columns[i].name == column.name else {
+                    throw BundleError(code: .shape, message: "column \(i) must be \(column.name) (required columns: "
+                                      + required.columns.map(\.name).joined(separator: ", ") + ")", path: path, file: filePath)
+                }
+                guard table.columns[i].data.dtype == column.dtype else {
+                    throw BundleError(code: .shape, message: "column \(column.name) must be \(column.dtype), got "
+                                      + table.columns[i].data.dtype, path: path, file: filePath)
+                }
+            }
+        }
+
+        // Numeric columns are checksummed and compressed like the images. String columns are
+        // chunked but unfiltered: HDF5 refuses mandatory filters such as Fletcher-32 on
+        // variable-length types, whose bytes live in the global heap outside the chunks anyway;
+        // the content hash covers them instead. An empty table still gets chunked datasets
+        // (chunk 1, unlimited length), as a fixed extent of 0 cannot hold a chunk.
+        let layout = DatasetLayout.chunked([TableSchema.chunkRows(rows)], deflateLevel: spec.deflateLevel, fletcher32: true,
+                                           unlimitedFirstDimension: rows == 0)
+        let stringLayout = DatasetLayout.chunked([TableSchema.chunkRows(rows)], unlimitedFirstDimension: rows == 0)
+        var digests: [DatasetDigest] = []
+        do {
+            let group = try file.createGroup(path)
+            try group.setAttribute("columns", names)
+            try group.close()
+            for column in table.columns {
+                let columnPath = path + "/" + column.name
+                var hasher = CanonicalHasher()
+                switch column.data {
+                case .int32(let v):
+                    let ds = try file.createDataset(columnPath, of: Int32.self, shape: [rows], layout: layout)
+                    try ds.write(v); hasher.append(v); try ds.close()
+                case .int64(let v):
+                    let ds = try file.createDataset(columnPath, of: Int64.self, shape: [rows], layout: layout)
+                    try ds.write(v); hasher.append(v); try ds.close()
+                case .float64(let v):
+                    let ds = try file.createDataset(columnPath, of: Double.self, shape: [rows], layout: layout)
+                    try ds.write(v); hasher.append(v); try ds.close()
+                case .string(let v):
+                    let ds = try file.createStringDataset(columnPath, shape: [rows], layout: stringLayout)
+                    try ds.writeStrings(v); hasher.append(v); try ds.close()
+                }
+                digests.append(DatasetDigest(path: columnPath, dtype: column.data.dtype, shape: [rows],
+                                             sha256: hasher.finalize()))
+            }
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        tableDigests += digests
+        tablesWritten.append(path)
+    }
+
+    /// Completes the bundle: computes the dataset digests and content hash, stores them in the
+    /// manifest, writes `/manifest` and the root attributes, and closes the file (reporting a
+    /// failed flush). Returns the completed manifest, which is what `/manifest` holds.
+    ///
+    /// Requires all N tiles and the `/tiles`, `/classes` and `/sources` tables.
+    public consuming func finish(manifest: Manifest) throws(BundleError) -> Manifest {
+        let filePath = self.filePath
+        guard appended == spec.tileCount else {
+            throw BundleError(code: .state, message: "only \(appended) of \(spec.tileCount) tiles were appended",
+                              path: BundleLayout.images, file: filePath)
+        }
+        for required in TableSchema.tables where !tablesWritten.contains(required.path) {
+            throw BundleError(code: .state, message: "required table was not written", path: required.path, file: filePath)
+        }
+        let n = spec.tileCount, h = spec.tileHeight, w = spec.tileWidth
+        var digests = [DatasetDigest(path: BundleLayout.images, dtype: spec.pixelType.dtype,
+                                     shape: [n, spec.channels, h, w], sha256: imageHasher.finalize())]
+        if spec.instanceMasks {
+            digests.append(DatasetDigest(path: BundleLayout.instanceMasks, dtype: "uint32", shape: [n, h, w],
+                                         sha256: instanceHasher.finalize()))
+        }
+        if spec.semanticMasks {
+            digests.append(DatasetDigest(path: BundleLayout.semanticMasks, dtype: "uint16", shape: [n, h, w],
+                                         sha256: semanticHasher.finalize()))
+        }
+        digests += tableDigests
+        var completed = manifest
+        completed.datasets = ContentHash.sortedByPath(digests)
+        completed.contentHash = ContentHash.combine(digests)
+        let text: String
+        do {
+            text = String(decoding: try completed.jsonData(), as: UTF8.self)
+        } catch {
+            throw BundleError(code: .manifest, message: "cannot encode the manifest: \(error)", path: BundleLayout.manifest,
+                              file: filePath)
+        }
+        let contentHash = completed.contentHash
+        do {
+            let ds = try file.createStringDataset(BundleLayout.manifest, shape: [])
+            try ds.writeString(text)
+            try ds.close()
+            try file.setAttribute(BundleLayout.formatAttribute, BundleLayout.formatName)
+            try file.setAttribute(BundleLayout.formatVersionAttribute, BundleLayout.formatVersion)
+            try file.setAttribute(BundleLayout.contentHashAttribute, contentHash)
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        // Close the datasets before the file: the file's close flushes, and a dataset left
+        // open would keep it open past this call.
+        let ownedImages = self.images
+        let ownedInstance = self.instanceMasks
+        let ownedSemantic = self.semanticMasks
+        let ownedFile = self.file
+        do {
+            try ownedImages.close()
+            if case .some(let masks) = consume ownedInstance { try masks.close() }
+            if case .some(let masks) = consume ownedSemantic { try masks.close() }
+            try ownedFile.close()
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        return completed
+    }
+}

@@ -1,0 +1,44 @@
+import Raster
+
+/// The required columns of the v1 tables and their dtypes (spec §Tables), shared by the
+/// writer (which refuses tables that would not validate) and the validator.
+enum TableSchema {
+    struct Spec {
+        let path: String
+        let columns: [(name: String, dtype: String)]
+    }
+
+    static let tables: [Spec] = [
+        Spec(path: BundleLayout.tiles, columns: zip(BundleLayout.tileColumns,
+                                                     ["int32", "int64", "int64", "int32", "int32", "int32", "int32", "int32"])
+            .map { ($0, $1) }),
+        Spec(path: BundleLayout.classes, columns: zip(BundleLayout.classColumns, ["int32", "string"]).map { ($0, $1) }),
+        Spec(path: BundleLayout.sources, columns: zip(BundleLayout.sourceColumns,
+                                                       ["string", "string", "string", "int64", "int64", "int32", "int32"])
+            .map { ($0, $1) }),
+    ]
+
+    static func spec(for path: String) -> Spec? { tables.first { $0.path == path } }
+
+    /// Rows per chunk of a table column: whole small tables in one chunk, large ones in 64 Ki rows.
+    static func chunkRows(_ rows: Int) -> Int { max(1, min(rows, 65_536)) }
+}
+
+extension ColumnData {
+    /// dtype name as stored (spec §Data types).
+    var dtype: String {
+        switch self {
+        case .int32: "int32"
+        case .int64: "int64"
+        case .float64: "float64"
+        case .string: "string"
+        }
+    }
+}
+
+extension PixelType {
+    /// dtype name of `/images` for this pixel type.
+    var dtype: String { rawValue }
+
+    init?(dtype: String) { self.init(rawValue: dtype) }
+}

@@ -1,0 +1,467 @@
+import Foundation
+import HDF5
+import Raster
+
+/// One validation run. Each check appends to `report.checks` what it looked at and to
+/// `report.problems` one line per finding, starting with the object it concerns.
+struct Validation {
+    let path: String
+    var report = ValidationReport()
+
+    /// At most this many offending rows are listed per table check; the count is always given.
+    static let maxListed = 5
+
+    init(path: String) {
+        self.path = path
+    }
+
+    private mutating func problem(_ text: String) { report.problems.append(text) }
+    private mutating func checked(_ text: String) { report.checks.append(text) }
+
+    /// The shape of `/images`, once it passed its checks.
+    struct ImageShape {
+        var n: Int
+        var c: Int
+        var h: Int
+        var w: Int
+        var dtype: String
+        var channelNames: [String]
+    }
+
+    mutating func run() {
+        let file: File
+        do {
+            file = try File(opening: path)
+        } catch {
+            problem("cannot open the file: \(error.message)" + (error.stack.last.map { " [HDF5: \($0)]" } ?? ""))
+            return
+        }
+        let storedHash = checkRootAttributes(file)
+        let shape = checkImages(file)
+        if let shape {
+            checkMask(file, BundleLayout.instanceMasks, dtype: "uint32", shape)
+            checkMask(file, BundleLayout.semanticMasks, dtype: "uint16", shape)
+        }
+        var tables: [String: Table] = [:]
+        for spec in TableSchema.tables {
+            if let table = checkTableLayout(file, spec) { tables[spec.path] = table }
+        }
+        if let tiles = tables[BundleLayout.tiles], let classes = tables[BundleLayout.classes],
+           let sources = tables[BundleLayout.sources] {
+            checkTableContent(tiles: tiles, classes: classes, sources: sources, shape: shape)
+        }
+        let digests = recomputeDigests(file)
+        if let digests {
+            let recomputed = ContentHash.combine(digests)
+            report.contentHash = recomputed
+            checked("content hash recomputed from every dataset")
+            if let storedHash, storedHash != recomputed {
+                problem("/@\(BundleLayout.contentHashAttribute): \(storedHash) differs from the hash recomputed from the data "
+                        + "(\(recomputed)); the bundle's content was changed after it was written")
+            }
+        }
+        checkManifest(file, storedHash: storedHash, digests: digests, shape: shape, tables: tables)
+    }
+
+    // MARK: Root attributes
+
+    private mutating func checkRootAttributes(_ file: borrowing File) -> String? {
+        checked("root attributes \(BundleLayout.formatAttribute), \(BundleLayout.formatVersionAttribute), "
+                + BundleLayout.contentHashAttribute)
+        if let format = stringAttribute(file, BundleLayout.formatAttribute), format != BundleLayout.formatName {
+            problem("/@\(BundleLayout.formatAttribute): is \"\(format)\", expected \"\(BundleLayout.formatName)\"")
+        }
+        if let version = stringAttribute(file, BundleLayout.formatVersionAttribute), !FormatVersion.isSupported(version) {
+            problem("/@\(BundleLayout.formatVersionAttribute): version \"\(version)\" is not supported (expected 1.x.y)")
+        }
+        guard let hash = stringAttribute(file, BundleLayout.contentHashAttribute) else { return nil }
+        if !Self.isContentHash(hash) {
+            problem("/@\(BundleLayout.contentHashAttribute): \"\(hash)\" is not \"sha256:\" followed by 64 lower-case hex digits")
+        }
+        return hash
+    }
+
+    static func isContentHash(_ s: String) -> Bool {
+        guard s.hasPrefix("sha256:") else { return false }
+        let digits = s.utf8.dropFirst(7)
+        return digits.count == 64 && digits.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
+    /// A scalar string root attribute, or nil (with a problem) when missing or mistyped.
+    private mutating func stringAttribute(_ file: borrowing File, _ name: String, on object: String = "/") -> String? {
+        let label = object == "/" ? "/@\(name)" : "\(object)@\(name)"
+        do {
+            guard try file.hasAttribute(name, on: object) else {
+                problem("\(label): required attribute is missing")
+                return nil
+            }
+            let info = try file.attributeInfo(name, on: object)
+            guard info.dtype == "string", info.shape.isEmpty else {
+                problem("\(label): must be a scalar variable-length string, found \(info.dtype) \(info.shape)")
+                return nil
+            }
+            return try file.stringAttribute(name, on: object)
+        } catch {
+            problem("\(label): cannot be read: \(error.message)")
+            return nil
+        }
+    }
+
+    // MARK: Images and masks
+
+    private mutating func datasetInfo(_ file: borrowing File, _ path: String, required: Bool) -> HDF5DatasetInfo? {
+        do {
+            switch try file.objectKind(at: path) {
+            case .dataset:
+                return try file.openDataset(path).info()
+            case nil:
+                if required { problem("\(path): required dataset is missing") }
+                return nil
+            default:
+                problem("\(path): must be a dataset")
+                return nil
+            }
+        } catch {
+            problem("\(path): cannot be opened: \(error.message)")
+            return nil
+        }
+    }
+
+    private mutating func checkStorage(_ info: HDF5DatasetInfo, chunks expected: [Int]) {
+        if info.chunks != expected {
+            problem("\(info.path): chunk shape is \(info.chunks.map { "\($0)" } ?? "none (contiguous)"), expected \(expected)")
+        }
+        checkFilters(info)
+    }
+
+    private mutating func checkFilters(_ info: HDF5DatasetInfo) {
+        let hasDeflate = info.filters.contains { if case .deflate = $0 { true } else { false } }
+        if !hasDeflate || !info.filters.contains(.fletcher32) {
+            problem("\(info.path): filters are [\(info.filters.map(\.description).joined(separator: ", "))], "
+                    + "they must include deflate and fletcher32")
+        }
+    }
+
+    private mutating func checkImages(_ file: borrowing File) -> ImageShape? {
+        checked("\(BundleLayout.images): dtype, rank, chunking, filters, axes and channel_names attributes")
+        guard let info = datasetInfo(file, BundleLayout.images, required: true) else { return nil }
+        guard info.shape.count == 4 else {
+            problem("\(BundleLayout.images): must have 4 dimensions [N, C, H, W], has shape \(info.shape)")
+            return nil
+        }
+        guard PixelType(dtype: info.dtype) != nil else {
+            problem("\(BundleLayout.images): dtype is \(info.dtype), expected uint8, uint16 or float32")
+            return nil
+        }
+        let (n, c, h, w) = (info.shape[0], info.shape[1], info.shape[2], info.shape[3])
+        checkStorage(info, chunks: [1, c, h, w])
+        if let axes = stringAttribute(file, "axes", on: BundleLayout.images), axes != "NCHW" {
+            problem("\(BundleLayout.images)@axes: is \"\(axes)\", expected \"NCHW\"")
+        }
+        var names: [String] = []
+        do {
+            if try file.hasAttribute("channel_names", on: BundleLayout.images) {
+                let attr = try file.attributeInfo("channel_names", on: BundleLayout.images)
+                if attr.dtype != "string" || attr.shape.count != 1 {
+                    problem("\(BundleLayout.images)@channel_names: must be a 1-D string array, found \(attr.dtype) \(attr.shape)")
+                } else {
+                    names = try file.stringArrayAttribute("channel_names", on: BundleLayout.images)
+                    if names.count != c {
+                        problem("\(BundleLayout.images)@channel_names: has \(names.count) names for \(c) channels")
+                    }
+                }
+            } else {
+                problem("\(BundleLayout.images)@channel_names: required attribute is missing")
+            }
+        } catch {
+            problem("\(BundleLayout.images)@channel_names: cannot be read: \(error.message)")
+        }
+        return ImageShape(n: n, c: c, h: h, w: w, dtype: info.dtype, channelNames: names)
+    }
+
+    private mutating func checkMask(_ file: borrowing File, _ path: String, dtype: String, _ shape: ImageShape) {
+        guard let info = datasetInfo(file, path, required: false) else { return }
+        checked("\(path): dtype, shape, chunking and filters")
+        if info.dtype != dtype { problem("\(path): dtype is \(info.dtype), expected \(dtype)") }
+        if info.shape != [shape.n, shape.h, shape.w] {
+            problem("\(path): shape is \(info.shape), expected [N, H, W] = \([shape.n, shape.h, shape.w])")
+        }
+        checkStorage(info, chunks: [1, shape.h, shape.w])
+    }
+
+    // MARK: Tables
+
+    /// Checks a table's layout; returns its content when it can be read.
+    private mutating func checkTableLayout(_ file: borrowing File, _ spec: TableSchema.Spec) -> Table? {
+        let t = spec.path
+        checked("\(t): columns attribute, required columns \(spec.columns.map(\.name).joined(separator: ", ")), "
+                + "dtypes, equal lengths, chunking and filters")
+        do {
+            switch try file.objectKind(at: t) {
+            case .group: break
+            case nil: problem("\(t): required table (group) is missing"); return nil
+            default: problem("\(t): must be a group"); return nil
+            }
+            guard try file.hasAttribute("columns", on: t) else {
+                problem("\(t)@columns: required attribute is missing")
+                return nil
+            }
+            let attr = try file.attributeInfo("columns", on: t)
+            guard attr.dtype == "string", attr.shape.count == 1 else {
+                problem("\(t)@columns: must be a 1-D string array, found \(attr.dtype) \(attr.shape)")
+                return nil
+            }
+            let names = try file.stringArrayAttribute("columns", on: t)
+            var ok = true
+            for (i, column) in spec.columns.enumerated() where i >= names.count || names[i] != column.name {
+                problem("\(t)@columns: column \(i) must be \(column.name), found "
+                        + (i < names.count ? names[i] : "no column") + " (columns: \(names.joined(separator: ", ")))")
+                ok = false
+                break
+            }
+            let members = try file.members(of: t)
+            for extra in members where !names.contains(extra) {
+                problem("\(t)/\(extra): is not listed in \(t)@columns")
+            }
+            var length: Int? = nil
+            for name in names {
+                let columnPath = t + "/" + name
+                guard let info = datasetInfo(file, columnPath, required: true) else { ok = false; continue }
+                if info.shape.count != 1 {
+                    problem("\(columnPath): must be 1-D, has shape \(info.shape)")
+                    ok = false
+                    continue
+                }
+                if let required = spec.columns.first(where: { $0.name == name }), info.dtype != required.dtype {
+                    problem("\(columnPath): dtype is \(info.dtype), expected \(required.dtype)")
+                    ok = false
+                } else if !["int32", "int64", "float64", "string"].contains(info.dtype) {
+                    problem("\(columnPath): dtype is \(info.dtype), expected int32, int64, float64 or string")
+                    ok = false
+                }
+                if info.chunks == nil {
+                    problem("\(columnPath): must be chunked")
+                } else if info.dtype != "string" {
+                    // Variable-length strings cannot carry Fletcher-32 (see the spec); the
+                    // content hash covers them.
+                    checkFilters(info)
+                }
+                if let length, info.shape[0] != length {
+                    problem("\(columnPath): has \(info.shape[0]) rows, \(t)/\(names[0]) has \(length)")
+                    ok = false
+                }
+                length = length ?? info.shape[0]
+            }
+            guard ok else { return nil }
+            return try TableIO.read(file, t)
+        } catch {
+            problem("\(error.objectPath ?? t): cannot be read: \(error.message)")
+            return nil
+        }
+    }
+
+    private mutating func listRows(_ path: String, _ rows: [Int], _ what: String) {
+        guard !rows.isEmpty else { return }
+        let shown = rows.prefix(Self.maxListed).map(String.init).joined(separator: ", ")
+        let more = rows.count > Self.maxListed ? " and \(rows.count - Self.maxListed) more" : ""
+        problem("\(path): \(rows.count) row(s) \(what) (rows \(shown)\(more))")
+    }
+
+    private mutating func checkTableContent(tiles: Table, classes: Table, sources: Table, shape: ImageShape?) {
+        checked("/tiles, /classes, /sources: row counts, source references, labels, tile geometry")
+        guard case .int32(let classIds)? = classes["id"], case .int32(let tileSource)? = tiles["source"],
+              case .int64(let x)? = tiles["x"], case .int64(let y)? = tiles["y"],
+              case .int32(let width)? = tiles["width"], case .int32(let height)? = tiles["height"],
+              case .int32(let validWidth)? = tiles["valid_width"], case .int32(let validHeight)? = tiles["valid_height"],
+              case .int32(let label)? = tiles["label"], case .int64(let sourceWidth)? = sources["width"],
+              case .int64(let sourceHeight)? = sources["height"], case .int32(let sourceLabel)? = sources["label"]
+        else { return }
+
+        if let shape, tiles.rowCount != shape.n {
+            problem("\(BundleLayout.tiles): has \(tiles.rowCount) rows, \(BundleLayout.images) has \(shape.n) tiles")
+        }
+        var seen = Set<Int32>()
+        let duplicates = classIds.indices.filter { !seen.insert(classIds[$0]).inserted }
+        listRows("/classes/id", duplicates, "repeat a class id")
+        listRows("/classes/id", classIds.indices.filter { classIds[$0] < 0 }, "have a negative class id")
+        let validLabels = Set(classIds)
+        listRows("/tiles/label", label.indices.filter { label[$0] != -1 && !validLabels.contains(label[$0]) },
+                 "have a label that is neither -1 nor an id in /classes/id")
+        listRows("/sources/label", sourceLabel.indices.filter { sourceLabel[$0] != -1 && !validLabels.contains(sourceLabel[$0]) },
+                 "have a label that is neither -1 nor an id in /classes/id")
+        let sourceCount = sources.rowCount
+        let badSource = tileSource.indices.filter { tileSource[$0] < 0 || Int(tileSource[$0]) >= sourceCount }
+        listRows("/tiles/source", badSource, "refer to no row of /sources (0..<\(sourceCount))")
+
+        if let shape {
+            listRows("/tiles/width", width.indices.filter { Int(width[$0]) != shape.w }, "differ from the tile width \(shape.w)")
+            listRows("/tiles/height", height.indices.filter { Int(height[$0]) != shape.h },
+                     "differ from the tile height \(shape.h)")
+        }
+        var outside: [Int] = []
+        var wrongValid: [Int] = []
+        for i in tiles.rowCount == 0 ? [] : Array(0..<tiles.rowCount) where !badSource.contains(i) {
+            let s = Int(tileSource[i])
+            let (sw, sh) = (sourceWidth[s], sourceHeight[s])
+            if x[i] < 0 || y[i] < 0 || x[i] >= sw || y[i] >= sh {
+                outside.append(i)
+                continue
+            }
+            // The valid part is the tile's intersection with its source image.
+            let expectedW = min(Int64(width[i]), sw - x[i]), expectedH = min(Int64(height[i]), sh - y[i])
+            if Int64(validWidth[i]) != expectedW || Int64(validHeight[i]) != expectedH || validWidth[i] <= 0
+                || validHeight[i] <= 0 {
+                wrongValid.append(i)
+            }
+        }
+        listRows("/tiles/x", outside, "place the tile's top-left corner outside its source image")
+        listRows("/tiles/valid_width", wrongValid,
+                 "have valid_width/valid_height different from the tile's overlap with its source image")
+    }
+
+    // MARK: Data and manifest
+
+    private mutating func recomputeDigests(_ file: borrowing File) -> [DatasetDigest]? {
+        checked("every chunk of every dataset read (Fletcher-32 verified) and its SHA-256 recomputed")
+        var digests: [DatasetDigest] = []
+        var complete = true
+        let paths: [String]
+        do {
+            paths = try DigestComputer.allDatasetPaths(file)
+        } catch {
+            problem("/: cannot list the datasets: \(error.message)")
+            return nil
+        }
+        for p in paths where p != BundleLayout.manifest {
+            var failures: [DigestComputer.BlockFailure]? = []
+            do {
+                if let d = try DigestComputer.digest(file, p, failures: &failures) { digests.append(d) }
+            } catch {
+                problem("\(p): cannot be read: \(error.message)")
+                complete = false
+            }
+            for f in failures ?? [] {
+                complete = false
+                let isTile = p == BundleLayout.images || p.hasPrefix("/masks/")
+                let which = isTile && f.rows.count == 1 ? "tile \(f.rows.lowerBound)" : "rows \(f.rows)"
+                let cause = f.error.stack.contains { $0.localizedCaseInsensitiveContains("fletcher32") }
+                    ? "Fletcher-32 checksum mismatch, the stored bytes are corrupted"
+                    : (f.error.stack.last ?? f.error.message)
+                problem("\(p): \(which): cannot be read (\(cause))")
+            }
+        }
+        return complete ? digests : nil
+    }
+
+    private mutating func checkManifest(_ file: borrowing File, storedHash: String?, digests: [DatasetDigest]?,
+                                        shape: ImageShape?, tables: [String: Table]) {
+        checked("\(BundleLayout.manifest): parses, content hash and dataset digests agree with the data, counts agree with /tiles")
+        let text: String
+        do {
+            guard try file.objectKind(at: BundleLayout.manifest) == .dataset else {
+                problem("\(BundleLayout.manifest): required dataset is missing")
+                return
+            }
+            let ds = try file.openDataset(BundleLayout.manifest)
+            let info = try ds.info()
+            guard info.dtype == "string", info.shape.isEmpty else {
+                problem("\(BundleLayout.manifest): must be a scalar variable-length string, found \(info.dtype) \(info.shape)")
+                return
+            }
+            text = try ds.readString()
+        } catch {
+            problem("\(BundleLayout.manifest): cannot be read: \(error.message)")
+            return
+        }
+        let manifest: Manifest
+        do {
+            manifest = try Manifest.decode(Data(text.utf8))
+        } catch {
+            problem("\(BundleLayout.manifest): is not a valid manifest JSON document: \(error)")
+            return
+        }
+        let m = BundleLayout.manifest
+        if manifest.format.name != BundleLayout.formatName || !FormatVersion.isSupported(manifest.format.version) {
+            problem("\(m): format is \(manifest.format.name) \(manifest.format.version), expected \(BundleLayout.formatName) 1.x.y")
+        }
+        if let storedHash, manifest.contentHash != storedHash {
+            problem("\(m): content_hash \(manifest.contentHash) differs from the root attribute "
+                    + "\(BundleLayout.contentHashAttribute) \(storedHash)")
+        }
+        if let recomputed = report.contentHash, manifest.contentHash != recomputed {
+            problem("\(m): content_hash \(manifest.contentHash) differs from the hash recomputed from the data \(recomputed)")
+        }
+        if let digests {
+            let listed = Dictionary(manifest.datasets.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+            for d in digests {
+                guard let entry = listed[d.path] else {
+                    problem("\(d.path): is not listed in \(m) datasets")
+                    continue
+                }
+                if entry != d {
+                    problem("\(d.path): manifest digest (\(entry.dtype) \(entry.shape) sha256 \(entry.sha256)) differs from the "
+                            + "data (\(d.dtype) \(d.shape) sha256 \(d.sha256))")
+                }
+            }
+            let present = Set(digests.map(\.path))
+            for entry in manifest.datasets where !present.contains(entry.path) {
+                problem("\(entry.path): is listed in \(m) datasets but does not exist")
+            }
+            if manifest.datasets.count != listed.count {
+                problem("\(m): datasets lists a path more than once")
+            }
+        }
+        if let shape {
+            if manifest.counts.tiles != shape.n {
+                problem("\(m): counts.tiles is \(manifest.counts.tiles), \(BundleLayout.images) has \(shape.n) tiles")
+            }
+            if manifest.channels.pixelType.rawValue != shape.dtype {
+                problem("\(m): channels.pixel_type is \(manifest.channels.pixelType.rawValue), \(BundleLayout.images) is \(shape.dtype)")
+            }
+            if !shape.channelNames.isEmpty, manifest.channels.names != shape.channelNames {
+                problem("\(m): channels.names \(manifest.channels.names) differ from \(BundleLayout.images)@channel_names "
+                        + "\(shape.channelNames)")
+            }
+            if manifest.tiling.tileWidth != shape.w || manifest.tiling.tileHeight != shape.h {
+                problem("\(m): tiling is \(manifest.tiling.tileWidth)x\(manifest.tiling.tileHeight), tiles are \(shape.w)x\(shape.h)")
+            }
+        }
+        if let sources = tables[BundleLayout.sources], manifest.counts.sources != sources.rowCount {
+            problem("\(m): counts.sources is \(manifest.counts.sources), \(BundleLayout.sources) has \(sources.rowCount) rows")
+        }
+        guard case .int32(let labels)? = tables[BundleLayout.tiles]?["label"],
+              case .int32(let ids)? = tables[BundleLayout.classes]?["id"],
+              case .string(let names)? = tables[BundleLayout.classes]?["name"] else { return }
+        let unlabeled = labels.filter { $0 == -1 }.count
+        if manifest.counts.unlabeledTiles != unlabeled {
+            problem("\(m): counts.unlabeled_tiles is \(manifest.counts.unlabeledTiles), /tiles/label has \(unlabeled) tiles with -1")
+        }
+        var tilesPerClass: [Int32: Int] = [:]
+        for l in labels { tilesPerClass[l, default: 0] += 1 }
+        var sourcesPerClass: [Int32: Int] = [:]
+        if case .int32(let sourceLabels)? = tables[BundleLayout.sources]?["label"] {
+            for l in sourceLabels { sourcesPerClass[l, default: 0] += 1 }
+        }
+        for (id, name) in zip(ids, names) {
+            guard let entry = manifest.counts.perClass.first(where: { $0.id == Int(id) }) else {
+                problem("\(m): counts.per_class has no entry for class \(id) (\(name))")
+                continue
+            }
+            if entry.name != name {
+                problem("\(m): counts.per_class names class \(id) \"\(entry.name)\", /classes/name says \"\(name)\"")
+            }
+            let tiles = tilesPerClass[id] ?? 0
+            if entry.tiles != tiles {
+                problem("\(m): counts.per_class gives class \(id) (\(name)) \(entry.tiles) tiles, /tiles/label has \(tiles)")
+            }
+            let sourceCount = sourcesPerClass[id] ?? 0
+            if entry.sources != sourceCount {
+                problem("\(m): counts.per_class gives class \(id) (\(name)) \(entry.sources) images, /sources/label has \(sourceCount)")
+            }
+        }
+        let known = Set(ids.map { Int($0) })
+        for entry in manifest.counts.perClass where !known.contains(entry.id) {
+            problem("\(m): counts.per_class lists class \(entry.id) (\(entry.name)) which is not in /classes")
+        }
+    }
+}
