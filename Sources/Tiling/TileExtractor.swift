@@ -132,10 +132,10 @@ private struct Geometry {
                         let block = UnsafeBufferPointer(rebasing: src[row + x0 ..< row + x0 + validWidth])
                         _ = UnsafeMutableBufferPointer(rebasing: dst[o ..< o + validWidth]).initialize(from: block)
                         o += validWidth
-                        let padCount = tileWidth - validWidth
                         if let padColumns {
                             for x in padColumns { (dst.baseAddress! + o).initialize(to: src[row + x]); o += 1 }
-                        } else if padCount > 0 {
+                        } else {
+                            let padCount = tileWidth - validWidth
                             dst.baseAddress!.advanced(by: o).initialize(repeating: pad, count: padCount)
                             o += padCount
                         }
