@@ -162,6 +162,7 @@ def make_fixtures():
     imw(f / "u8_rgb_webp.tif", gradient(np.uint8, 3), photometric="rgb", compression="webp", compressionargs={"lossless": True})
     imw(f / "u8_rgb_jpeg_ycbcr.tif", gradient(np.uint8, 3), photometric="rgb", compression="jpeg")
     imw(f / "u8_gray_jpeg.tif", gradient(np.uint8), compression="jpeg")
+    imw(f / "u8_rgb_jpeg_tiled.tif", gradient(np.uint8, 3, 50, 40), photometric="rgb", tile=(16, 16), compression="jpeg")
     # Byte order, BigTIFF, pages
     imw(f / "u16_bigendian.tif", gradient(np.uint16), byteorder=">")
     imw(f / "f32_bigendian_lzw.tif", gradient(np.float32), byteorder=">", compression="lzw")
@@ -172,7 +173,8 @@ def make_fixtures():
     imw(f / "u16_imagej_zc.tif", np.stack([gradient(np.uint16, seed=s) for s in range(4)]).reshape(2, 2, H, W),
         imagej=True, metadata={"axes": "ZCYX"})
     imw(f / "u16_ome_channels.ome.tif", np.stack([gradient(np.uint16, seed=s) for s in range(2)]), ome=True,
-        metadata={"axes": "CYX", "Channel": {"Name": ["DAPI", "GFP"]}, "PhysicalSizeX": 0.325,
+        metadata={"axes": "CYX", "UUID": "urn:uuid:00000000-0000-4000-8000-000000000001",
+                  "Channel": {"Name": ["DAPI", "GFP"]}, "PhysicalSizeX": 0.325,
                   "PhysicalSizeY": 0.325})
     # Photometric interpretations
     index = (gradient(np.uint8) // 32).astype(np.uint8)
@@ -223,6 +225,9 @@ def make_fixtures():
     write_png(f / "rgb8_interlaced.png", gradient(np.uint8, 3, 37, 29), 8, 2, interlace=True)
     data = (f / "rgb8.png").read_bytes()
     (f / "bad_truncated.png").write_bytes(data[: len(data) // 2])
+    (f / "bad_huge_dimensions.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 0, 0, 0, 0))
+        + _chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _chunk(b"IEND", b""))
 
     # JPEG
     Image.fromarray(gradient(np.uint8)).save(f / "gray.jpg", quality=90)
@@ -232,6 +237,8 @@ def make_fixtures():
     Image.fromarray(gradient(np.uint8, 4), mode="RGBA").convert("CMYK").save(f / "bad_cmyk.jpg")
     data = (f / "rgb420.jpg").read_bytes()
     (f / "bad_truncated.jpg").write_bytes(data[: len(data) // 2])
+    sof = data.index(b"\xff\xc0")
+    (f / "bad_huge_dimensions.jpg").write_bytes(data[:sof + 5] + struct.pack(">HH", 60000, 60000) + data[sof + 9:])
 
     # Not an image at all
     (f / "bad_random.bin").write_bytes(bytes((i * 7919 + 13) % 251 for i in range(512)))

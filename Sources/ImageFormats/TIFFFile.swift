@@ -199,8 +199,9 @@ final class TIFFFile {
         if TIFFIsCODECConfigured(UInt16(truncatingIfNeeded: page.compression)) == 0 {
             throw ImageError(.unsupported, file: path, "compression \(compressionName(page.compression)) is not available in this libtiff")
         }
-        if page.isPalette && page.samplesPerPixel != 1 {
-            throw ImageError(.unsupported, file: path, "palette image with \(page.samplesPerPixel) samples per pixel")
+        if page.isPalette && (page.samplesPerPixel != 1 || type == .float32) {
+            throw ImageError(.unsupported, file: path,
+                             "palette image with \(page.samplesPerPixel) \(page.bitsPerSample)-bit samples per pixel (only one uint8 or uint16 index)")
         }
         guard page.width > 0 && page.height > 0 else {
             throw ImageError(.corrupt, file: path, "image has no pixels (\(page.width)x\(page.height))")

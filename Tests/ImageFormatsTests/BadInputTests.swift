@@ -22,6 +22,8 @@ import Testing
         Case(file: "bad_bilevel.tif", code: .unsupported, mentions: "1-bit unsigned integer"),
         Case(file: "bad_jpeg2000.tif", code: .unsupported, mentions: "jpeg2000"),
         Case(file: "bad_truncated.png", code: .corrupt, mentions: "PNG"),
+        Case(file: "bad_huge_dimensions.png", code: .tooLarge, mentions: "100000x100000"),
+        Case(file: "bad_huge_dimensions.jpg", code: .tooLarge, mentions: "60000x60000"),
         Case(file: "bad_truncated.jpg", code: .corrupt, mentions: "JPEG"),
         Case(file: "bad_cmyk.jpg", code: .unsupported, mentions: "CMYK"),
         Case(file: "bad_random.bin", code: .unsupported, mentions: "not a TIFF, PNG or JPEG"),

@@ -8,7 +8,7 @@ import Testing
     static let files = [
         "u16_tiled.tif", "u8_rgb_tiled_contig.tif", "u16_rgb_tiled_planar.tif", "f32_tiled_float_predictor.tif",
         "u16_strips7.tif", "u8_rgb_strips5_lzw.tif", "f32_3ch_planar.tif", "u16_imagej_channels.tif",
-        "u16_ome_channels.ome.tif", "u8_rgb_jpeg_ycbcr.tif", "u8_palette.tif", "rgb8.png", "gray1.png", "rgb444.jpg",
+        "u16_ome_channels.ome.tif", "u8_rgb_jpeg_ycbcr.tif", "u8_rgb_jpeg_tiled.tif", "u8_palette.tif", "rgb8.png", "gray1.png", "rgb444.jpg",
     ]
 
     @Test(arguments: files, [PaletteMode.indices, .rgb])
