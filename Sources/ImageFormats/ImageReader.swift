@@ -52,14 +52,16 @@ public enum ImageReader {
         }
     }
 
-    /// Names and versions of the C libraries doing the decoding, for provenance records.
+    /// Names and versions of the C libraries doing the decoding, for provenance records:
+    /// "libtiff" (the first line of TIFFGetVersion), "libpng", "libjpeg" (e.g.
+    /// "libjpeg-turbo 2.1.5 (API 62)").
     public static var libraryVersions: [(name: String, version: String)] {
         let tiff = String(cString: TIFFGetVersion()).split(separator: "\n").first.map(String.init) ?? ""
         let jpeg = String(cString: cjpeg_turbo_version())
         return [
             ("libtiff", tiff),
             ("libpng", String(cString: png_get_libpng_ver(nil))),
-            jpeg.isEmpty ? ("libjpeg", "\(JPEG_LIB_VERSION)") : ("libjpeg-turbo", "\(jpeg) (libjpeg API \(JPEG_LIB_VERSION))"),
+            ("libjpeg", jpeg.isEmpty ? "API \(JPEG_LIB_VERSION)" : "libjpeg-turbo \(jpeg) (API \(JPEG_LIB_VERSION))"),
         ]
     }
 

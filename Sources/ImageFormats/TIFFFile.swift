@@ -221,6 +221,12 @@ final class TIFFFile {
         var pageCount: Int
         var ome: OMEMetadata?
         var imageJ: ImageJMetadata?
+
+        /// Whether palette indices are looked up: only for a single page, so a stack of index
+        /// channels stays a stack of index channels.
+        func expandsPalette(_ options: ReadOptions) -> Bool {
+            first.isPalette && options.palette == .rgb && pages.count == 1
+        }
     }
 
     private func plan() throws(ImageError) -> Plan {
@@ -253,7 +259,7 @@ final class TIFFFile {
         let plan = try plan()
         let page = plan.first
         let type = try check(page)
-        let expand = page.isPalette && options.palette == .rgb
+        let expand = plan.expandsPalette(options)
         return ImageInfo(
             format: .tiff, width: page.width, height: page.height,
             channels: expand ? 3 : page.samplesPerPixel * plan.pages.count,
@@ -276,7 +282,7 @@ final class TIFFFile {
         precondition(rect.width > 0 && rect.height > 0 && rect.x >= 0 && rect.y >= 0
                      && rect.x + rect.width <= first.width && rect.y + rect.height <= first.height,
                      "region \(rect) does not lie inside the \(first.width)x\(first.height) image")
-        let expand = first.isPalette && options.palette == .rgb
+        let expand = plan.expandsPalette(options)
         let channels = first.samplesPerPixel * plan.pages.count
         try checkSize(path, width: rect.width, height: rect.height, channels: expand ? 3 : channels, options)
 

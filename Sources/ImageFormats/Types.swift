@@ -10,7 +10,8 @@ public enum PaletteMode: String, Sendable, Codable {
     /// The stored index values, one channel: what `tifffile.imread` and `np.asarray` of a Pillow
     /// `P` image return. Right for label images saved with a colour map.
     case indices
-    /// The indices looked up in the colour map: three uint8 channels.
+    /// The indices looked up in the colour map: three uint8 channels. TIFF pages stacked as
+    /// channels (ImageJ, OME) keep their indices.
     ///
     /// TIFF colour maps hold 16-bit entries. When every entry is at most 255 the map was written
     /// as 8-bit values widened without scaling (a common writer bug), so entries are used as they
