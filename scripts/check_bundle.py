@@ -1,0 +1,415 @@
+#!/usr/bin/env python3
+"""Independent checker for trainset bundles (specs/bundle-format/v1.md).
+
+Re-implements, with h5py and numpy only, the structural checks of the spec and the content-hash
+definition, so that CI can confirm the Swift writer and validator against a second
+implementation built on a different HDF5 (h5py ships its own) and a different zlib.
+
+Usage: check_bundle.py BUNDLE [BUNDLE ...]
+Prints one line per problem (prefixed with the bundle path) and exits 1 if any bundle has a
+problem; prints "<bundle>: OK <content hash>" and exits 0 otherwise.
+"""
+
+import hashlib
+import json
+import re
+import sys
+
+import h5py
+import numpy as np
+
+FORMAT_NAME = "trainset-bundle"
+PIXEL_DTYPES = ("uint8", "uint16", "float32")
+DTYPE_NAMES = {
+    np.dtype("uint8"): "uint8",
+    np.dtype("uint16"): "uint16",
+    np.dtype("uint32"): "uint32",
+    np.dtype("int32"): "int32",
+    np.dtype("int64"): "int64",
+    np.dtype("float32"): "float32",
+    np.dtype("float64"): "float64",
+}
+TABLES = {
+    "/tiles": [("source", "int32"), ("x", "int64"), ("y", "int64"), ("width", "int32"), ("height", "int32"),
+               ("valid_width", "int32"), ("valid_height", "int32"), ("label", "int32")],
+    "/classes": [("id", "int32"), ("name", "string")],
+    "/sources": [("path", "string"), ("sha256", "string"), ("key", "string"), ("width", "int64"),
+                 ("height", "int64"), ("channels", "int32"), ("label", "int32")],
+}
+HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+MAX_LISTED = 5
+
+
+def dtype_name(ds):
+    """The spec's dtype name for a dataset, or a descriptive name for anything else."""
+    info = h5py.check_string_dtype(ds.dtype)
+    if info is not None:
+        if info.length is None and info.encoding == "utf-8":
+            return "string"
+        return f"other-string({info.encoding},{info.length})"
+    # Compare without byte order: the name says what the values are, not how they are stored.
+    return DTYPE_NAMES.get(ds.dtype.newbyteorder("="), f"other({ds.dtype})")
+
+
+def scalar_str(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return scalar_str(value[()])
+    return value if isinstance(value, str) else None
+
+
+def str_list(value):
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        out = [scalar_str(v) for v in value]
+        return out if all(isinstance(v, str) for v in out) else None
+    return None
+
+
+def filters_of(ds):
+    """Filter names as this checker understands them."""
+    names = []
+    if ds.shuffle:
+        names.append("shuffle")
+    if ds.compression == "gzip":
+        names.append("deflate")
+    if ds.fletcher32:
+        names.append("fletcher32")
+    return names
+
+
+def block_rows(ds):
+    if ds.chunks:
+        return ds.chunks[0]
+    row = int(np.prod(ds.shape[1:])) if len(ds.shape) > 1 else 1
+    return max(1, (4 << 20) // max(1, row))
+
+
+def canonical_bytes(ds, dtype, block):
+    """Canonical bytes of one block of rows (or of a scalar dataset when block is None)."""
+    if dtype == "string":
+        values = ds.asstr()[()] if block is None else ds.asstr()[block]
+        values = [values] if isinstance(values, str) else list(values)
+        out = bytearray()
+        for v in values:
+            b = v.encode("utf-8")
+            out += len(b).to_bytes(4, "little") + b
+        return bytes(out)
+    data = ds[()] if block is None else ds[block]
+    arr = np.ascontiguousarray(np.asarray(data), dtype=np.dtype(dtype).newbyteorder("<"))
+    return arr.tobytes(order="C")
+
+
+def all_datasets(f):
+    paths = []
+    f.visititems(lambda name, obj: paths.append("/" + name) if isinstance(obj, h5py.Dataset) else None)
+    return sorted(paths, key=lambda p: p.encode("utf-8"))
+
+
+class Checker:
+    def __init__(self, path):
+        self.path = path
+        self.problems = []
+
+    def problem(self, text):
+        self.problems.append(text)
+
+    def rows(self, where, rows, what):
+        if rows:
+            shown = ", ".join(str(r) for r in rows[:MAX_LISTED])
+            more = f" and {len(rows) - MAX_LISTED} more" if len(rows) > MAX_LISTED else ""
+            self.problem(f"{where}: {len(rows)} row(s) {what} (rows {shown}{more})")
+
+    def attr_str(self, obj, name, label):
+        if name not in obj.attrs:
+            self.problem(f"{label}: required attribute is missing")
+            return None
+        value = scalar_str(obj.attrs[name])
+        if value is None:
+            self.problem(f"{label}: must be a scalar string")
+        return value
+
+    def check_storage(self, ds, chunks):
+        if ds.chunks != tuple(chunks):
+            self.problem(f"{ds.name}: chunk shape is {ds.chunks}, expected {tuple(chunks)}")
+        self.check_filters(ds)
+
+    def check_filters(self, ds):
+        f = filters_of(ds)
+        if "deflate" not in f or "fletcher32" not in f:
+            self.problem(f"{ds.name}: filters are {f}, they must include deflate and fletcher32")
+
+    def run(self):
+        try:
+            f = h5py.File(self.path, "r")
+        except OSError as e:
+            self.problem(f"cannot open the file: {e}")
+            return None
+        with f:
+            return self.check(f)
+
+    def check(self, f):
+        # Root attributes.
+        fmt = self.attr_str(f, "trainset_format", "/@trainset_format")
+        if fmt is not None and fmt != FORMAT_NAME:
+            self.problem(f'/@trainset_format: is "{fmt}", expected "{FORMAT_NAME}"')
+        version = self.attr_str(f, "format_version", "/@format_version")
+        if version is not None and not re.fullmatch(r"1\.\d+\.\d+", version):
+            self.problem(f'/@format_version: version "{version}" is not supported (expected 1.x.y)')
+        stored_hash = self.attr_str(f, "content_hash", "/@content_hash")
+        if stored_hash is not None and not HASH_RE.match(stored_hash):
+            self.problem(f'/@content_hash: "{stored_hash}" is not "sha256:" followed by 64 lower-case hex digits')
+
+        # Images and masks.
+        shape = None
+        images = f.get("/images")
+        if not isinstance(images, h5py.Dataset):
+            self.problem("/images: required dataset is missing")
+        elif images.ndim != 4 or dtype_name(images) not in PIXEL_DTYPES:
+            self.problem(f"/images: must be 4-D uint8, uint16 or float32, found {dtype_name(images)} {images.shape}")
+        else:
+            shape = images.shape
+            n, c, h, w = shape
+            self.check_storage(images, (1, c, h, w))
+            axes = self.attr_str(images, "axes", "/images@axes")
+            if axes is not None and axes != "NCHW":
+                self.problem(f'/images@axes: is "{axes}", expected "NCHW"')
+            if "channel_names" not in images.attrs:
+                self.problem("/images@channel_names: required attribute is missing")
+            else:
+                names = str_list(images.attrs["channel_names"])
+                if names is None or len(names) != c:
+                    self.problem(f"/images@channel_names: must be {c} strings, found {images.attrs['channel_names']!r}")
+            for path, dt in (("/masks/instance", "uint32"), ("/masks/semantic", "uint16")):
+                ds = f.get(path)
+                if ds is None:
+                    continue
+                if not isinstance(ds, h5py.Dataset):
+                    self.problem(f"{path}: must be a dataset")
+                    continue
+                if dtype_name(ds) != dt:
+                    self.problem(f"{path}: dtype is {dtype_name(ds)}, expected {dt}")
+                if ds.shape != (n, h, w):
+                    self.problem(f"{path}: shape is {ds.shape}, expected {(n, h, w)}")
+                self.check_storage(ds, (1, h, w))
+
+        # Tables.
+        tables = {}
+        for tpath, required in TABLES.items():
+            g = f.get(tpath)
+            if not isinstance(g, h5py.Group):
+                self.problem(f"{tpath}: required table (group) is missing")
+                continue
+            if "columns" not in g.attrs:
+                self.problem(f"{tpath}@columns: required attribute is missing")
+                continue
+            names = str_list(g.attrs["columns"])
+            if names is None:
+                self.problem(f"{tpath}@columns: must be a 1-D string array")
+                continue
+            ok = True
+            for i, (cname, _) in enumerate(required):
+                if i >= len(names) or names[i] != cname:
+                    found = names[i] if i < len(names) else "no column"
+                    self.problem(f"{tpath}@columns: column {i} must be {cname}, found {found} (columns: {', '.join(names)})")
+                    ok = False
+                    break
+            for extra in sorted(set(g.keys()) - set(names)):
+                self.problem(f"{tpath}/{extra}: is not listed in {tpath}@columns")
+            length = None
+            columns = {}
+            for cname in names:
+                cpath = f"{tpath}/{cname}"
+                ds = g.get(cname)
+                if not isinstance(ds, h5py.Dataset):
+                    self.problem(f"{cpath}: required dataset is missing")
+                    ok = False
+                    continue
+                if ds.ndim != 1:
+                    self.problem(f"{cpath}: must be 1-D, has shape {ds.shape}")
+                    ok = False
+                    continue
+                dt = dtype_name(ds)
+                want = dict(required).get(cname)
+                if want is not None and dt != want:
+                    self.problem(f"{cpath}: dtype is {dt}, expected {want}")
+                    ok = False
+                elif dt not in ("int32", "int64", "float64", "string"):
+                    self.problem(f"{cpath}: dtype is {dt}, expected int32, int64, float64 or string")
+                    ok = False
+                if ds.chunks is None:
+                    self.problem(f"{cpath}: must be chunked")
+                elif dt != "string":
+                    self.check_filters(ds)
+                if length is not None and ds.shape[0] != length:
+                    self.problem(f"{cpath}: has {ds.shape[0]} rows, {tpath}/{names[0]} has {length}")
+                    ok = False
+                length = ds.shape[0] if length is None else length
+                if ok:
+                    try:
+                        columns[cname] = list(ds.asstr()[()]) if dt == "string" else ds[()]
+                    except OSError as e:
+                        self.problem(f"{cpath}: cannot be read ({e})")
+                        ok = False
+            if ok:
+                tables[tpath] = columns
+
+        if all(t in tables for t in TABLES):
+            self.check_table_content(tables, shape)
+
+        # Digests and content hash.
+        digests = {}
+        complete = True
+        for p in all_datasets(f):
+            if p == "/manifest":
+                continue
+            ds = f[p]
+            dt = dtype_name(ds)
+            if dt.startswith("other"):
+                self.problem(f"{p}: dtype {dt} is not one of the bundle format's types")
+                complete = False
+                continue
+            sha = hashlib.sha256()
+            if ds.shape == ():
+                sha.update(canonical_bytes(ds, dt, None))
+            else:
+                step = block_rows(ds)
+                for start in range(0, ds.shape[0], step):
+                    stop = min(ds.shape[0], start + step)
+                    try:
+                        sha.update(canonical_bytes(ds, dt, slice(start, stop)))
+                    except OSError as e:
+                        tile = p == "/images" or p.startswith("/masks/")
+                        which = f"tile {start}" if tile and stop - start == 1 else f"rows {start}..<{stop}"
+                        self.problem(f"{p}: {which}: cannot be read ({e})")
+                        complete = False
+            digests[p] = {"path": p, "dtype": dt, "shape": list(ds.shape), "sha256": sha.hexdigest()}
+        recomputed = None
+        if complete:
+            lines = "".join(
+                f"{d['path']}\t{d['dtype']}\t{'x'.join(str(n) for n in d['shape'])}\t{d['sha256']}\n"
+                for d in sorted(digests.values(), key=lambda d: d["path"].encode("utf-8")))
+            recomputed = "sha256:" + hashlib.sha256(lines.encode("utf-8")).hexdigest()
+            if stored_hash is not None and stored_hash != recomputed:
+                self.problem(f"/@content_hash: {stored_hash} differs from the hash recomputed from the data ({recomputed})")
+
+        self.check_manifest(f, stored_hash, recomputed, digests if complete else None, shape, tables)
+        return recomputed
+
+    def check_table_content(self, tables, shape):
+        tiles, classes, sources = tables["/tiles"], tables["/classes"], tables["/sources"]
+        ntiles = len(tiles["label"])
+        if shape is not None and ntiles != shape[0]:
+            self.problem(f"/tiles: has {ntiles} rows, /images has {shape[0]} tiles")
+        ids = [int(v) for v in classes["id"]]
+        seen = set()
+        self.rows("/classes/id", [i for i, v in enumerate(ids) if v in seen or seen.add(v)], "repeat a class id")
+        self.rows("/classes/id", [i for i, v in enumerate(ids) if v < 0], "have a negative class id")
+        valid = set(ids)
+        label = [int(v) for v in tiles["label"]]
+        self.rows("/tiles/label", [i for i, v in enumerate(label) if v != -1 and v not in valid],
+                  "have a label that is neither -1 nor an id in /classes/id")
+        self.rows("/sources/label", [i for i, v in enumerate(sources["label"]) if v != -1 and int(v) not in valid],
+                  "have a label that is neither -1 nor an id in /classes/id")
+        nsources = len(sources["path"])
+        src = [int(v) for v in tiles["source"]]
+        bad = [i for i, s in enumerate(src) if s < 0 or s >= nsources]
+        self.rows("/tiles/source", bad, f"refer to no row of /sources (0..<{nsources})")
+        if shape is not None:
+            self.rows("/tiles/width", [i for i, v in enumerate(tiles["width"]) if v != shape[3]],
+                      f"differ from the tile width {shape[3]}")
+            self.rows("/tiles/height", [i for i, v in enumerate(tiles["height"]) if v != shape[2]],
+                      f"differ from the tile height {shape[2]}")
+        outside, wrong = [], []
+        for i in range(ntiles):
+            if i in bad:
+                continue
+            sw, sh = int(sources["width"][src[i]]), int(sources["height"][src[i]])
+            x, y = int(tiles["x"][i]), int(tiles["y"][i])
+            if x < 0 or y < 0 or x >= sw or y >= sh:
+                outside.append(i)
+                continue
+            ew, eh = min(int(tiles["width"][i]), sw - x), min(int(tiles["height"][i]), sh - y)
+            if int(tiles["valid_width"][i]) != ew or int(tiles["valid_height"][i]) != eh:
+                wrong.append(i)
+        self.rows("/tiles/x", outside, "place the tile's top-left corner outside its source image")
+        self.rows("/tiles/valid_width", wrong,
+                  "have valid_width/valid_height different from the tile's overlap with its source image")
+
+    def check_manifest(self, f, stored_hash, recomputed, digests, shape, tables):
+        ds = f.get("/manifest")
+        if not isinstance(ds, h5py.Dataset):
+            self.problem("/manifest: required dataset is missing")
+            return
+        if dtype_name(ds) != "string" or ds.shape != ():
+            self.problem(f"/manifest: must be a scalar variable-length string, found {dtype_name(ds)} {ds.shape}")
+            return
+        try:
+            m = json.loads(ds.asstr()[()])
+        except ValueError as e:
+            self.problem(f"/manifest: is not valid JSON: {e}")
+            return
+        fmt = m.get("format", {})
+        if fmt.get("name") != FORMAT_NAME or not re.fullmatch(r"1\.\d+\.\d+", str(fmt.get("version"))):
+            self.problem(f"/manifest: format is {fmt}, expected {FORMAT_NAME} 1.x.y")
+        mh = m.get("content_hash")
+        if stored_hash is not None and mh != stored_hash:
+            self.problem(f"/manifest: content_hash {mh} differs from the root attribute content_hash {stored_hash}")
+        if recomputed is not None and mh != recomputed:
+            self.problem(f"/manifest: content_hash {mh} differs from the hash recomputed from the data {recomputed}")
+        if digests is not None:
+            listed = {d.get("path"): d for d in m.get("datasets", [])}
+            for p, d in digests.items():
+                if p not in listed:
+                    self.problem(f"{p}: is not listed in /manifest datasets")
+                elif listed[p] != d:
+                    self.problem(f"{p}: manifest digest {listed[p]} differs from the data {d}")
+            for p in sorted(set(listed) - set(digests)):
+                self.problem(f"{p}: is listed in /manifest datasets but does not exist")
+        counts = m.get("counts", {})
+        if shape is not None and counts.get("tiles") != shape[0]:
+            self.problem(f"/manifest: counts.tiles is {counts.get('tiles')}, /images has {shape[0]} tiles")
+        if "/sources" in tables and counts.get("sources") != len(tables["/sources"]["path"]):
+            self.problem(f"/manifest: counts.sources is {counts.get('sources')}, "
+                         f"/sources has {len(tables['/sources']['path'])} rows")
+        if "/tiles" in tables and "/classes" in tables:
+            labels = [int(v) for v in tables["/tiles"]["label"]]
+            if counts.get("unlabeled_tiles") != labels.count(-1):
+                self.problem(f"/manifest: counts.unlabeled_tiles is {counts.get('unlabeled_tiles')}, "
+                             f"/tiles/label has {labels.count(-1)} tiles with -1")
+            per_class = {c.get("id"): c for c in counts.get("per_class", [])}
+            for cid, name in zip(tables["/classes"]["id"], tables["/classes"]["name"]):
+                entry = per_class.get(int(cid))
+                if entry is None:
+                    self.problem(f"/manifest: counts.per_class has no entry for class {cid} ({name})")
+                    continue
+                if entry.get("name") != name:
+                    self.problem(f'/manifest: counts.per_class names class {cid} "{entry.get("name")}", '
+                                 f'/classes/name says "{name}"')
+                if entry.get("tiles") != labels.count(int(cid)):
+                    self.problem(f"/manifest: counts.per_class gives class {cid} ({name}) {entry.get('tiles')} tiles, "
+                                 f"/tiles/label has {labels.count(int(cid))}")
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    deflate = h5py.h5z.filter_avail(h5py.h5z.FILTER_DEFLATE)
+    failed = False
+    for path in argv[1:]:
+        checker = Checker(path)
+        content_hash = checker.run()
+        for p in checker.problems:
+            print(f"{path}: {p}")
+        if checker.problems:
+            failed = True
+            print(f"{path}: INVALID ({len(checker.problems)} problems)")
+        else:
+            print(f"{path}: OK {content_hash} (read with h5py {h5py.__version__}, HDF5 {h5py.version.hdf5_version}, "
+                  f"built-in deflate {'available' if deflate else 'MISSING'})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
