@@ -257,3 +257,42 @@ struct WriterReaderTests {
         #expect(report.problems == [])
     }
 }
+
+@Suite("Spec examples")
+struct SpecExampleTests {
+    /// specs/bundle-format/v1.md §10.1: a one-tile bundle whose content hash the spec prints.
+    @Test func specWorkedExampleHash() throws {
+        let dir = TempDir()
+        let url = dir.file("example.h5")
+        let spec = BundleSpec(tileCount: 1, channels: 1, tileWidth: 2, tileHeight: 2, pixelType: .uint8,
+                              channelNames: ["grey"], instanceMasks: false, semanticMasks: false)
+        var writer = try BundleWriter(creating: url, spec: spec)
+        try writer.appendTile(image: ImageBuffer(width: 2, height: 2, channels: 1, pixels: .uint8([0, 1, 2, 3])),
+                              instanceMask: nil, semanticMask: nil)
+        try writer.writeTable(Table(path: "/tiles", columns: [
+            Column("source", .int32([0])), Column("x", .int64([0])), Column("y", .int64([0])),
+            Column("width", .int32([2])), Column("height", .int32([2])),
+            Column("valid_width", .int32([2])), Column("valid_height", .int32([2])), Column("label", .int32([0])),
+        ]))
+        try writer.writeTable(Table(path: "/classes", columns: [Column("id", .int32([0])), Column("name", .string(["nucleus"]))]))
+        try writer.writeTable(Table(path: "/sources", columns: [
+            Column("path", .string(["a.png"])),
+            Column("sha256", .string(["e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"])),
+            Column("key", .string(["a"])), Column("width", .int64([2])), Column("height", .int64([2])),
+            Column("channels", .int32([1])), Column("label", .int32([0])),
+        ]))
+        var manifest = SmallBundle.manifest
+        manifest.counts = .init(tiles: 1, sources: 1, unlabeledTiles: 0,
+                                perClass: [.init(id: 0, name: "nucleus", tiles: 1, sources: 1)])
+        manifest.tiling = .init(tileWidth: 2, tileHeight: 2, strideX: 2, strideY: 2, edge: "drop", padValue: 0)
+        manifest.channels = .init(names: ["grey"], sourceIndices: [0], pixelType: .uint8, palette: nil)
+        let done = try writer.finish(manifest: manifest)
+        #expect(done.contentHash == "sha256:4ec2221f19c80645c335e6538b1350e78acb2fc1222bae950fc6f72b5cad54a4")
+        #expect(done.datasets.first { $0.path == "/classes/name" }?.sha256
+                == "184ba21b8d18b9e680f7c32d05756fb2ef735eb0911f3f1c17c1614fc160509a")
+        #expect(BundleValidator.validate(url).problems == [])
+        if let keep = ProcessInfo.processInfo.environment["TRAINSET_KEEP_EXAMPLE"] {
+            try? FileManager.default.copyItem(at: url, to: URL(fileURLWithPath: keep))
+        }
+    }
+}
