@@ -300,7 +300,8 @@ struct Validation {
         }
         var outside: [Int] = []
         var wrongValid: [Int] = []
-        for i in tiles.rowCount == 0 ? [] : Array(0..<tiles.rowCount) where !badSource.contains(i) {
+        let unresolved = Set(badSource)
+        for i in 0..<tiles.rowCount where !unresolved.contains(i) {
             let s = Int(tileSource[i])
             let (sw, sh) = (sourceWidth[s], sourceHeight[s])
             if x[i] < 0 || y[i] < 0 || x[i] >= sw || y[i] >= sh {

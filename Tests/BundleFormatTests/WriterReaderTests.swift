@@ -207,6 +207,44 @@ struct WriterReaderTests {
         #expect(error2?.description.hasPrefix(text.path) == true)
     }
 
+    /// An export whose filters leave no tile still produces a valid, empty bundle.
+    @Test func aBundleWithNoTilesIsValid() throws {
+        let dir = TempDir()
+        let url = dir.file("empty.h5")
+        var spec = SmallBundle.spec
+        spec.tileCount = 0
+        var writer = try BundleWriter(creating: url, spec: spec)
+        try writer.writeTable(Table(path: "/tiles", columns: SmallBundle.tiles.columns.map { c in
+            switch c.data {
+            case .int64: Column(c.name, .int64([]))
+            default: Column(c.name, .int32([]))
+            }
+        }))
+        try writer.writeTable(SmallBundle.classes)
+        try writer.writeTable(Table(path: "/sources", columns: SmallBundle.sources.columns.map { c in
+            switch c.data {
+            case .string: Column(c.name, .string([]))
+            case .int64: Column(c.name, .int64([]))
+            default: Column(c.name, .int32([]))
+            }
+        }))
+        var manifest = SmallBundle.manifest
+        manifest.counts = .init(tiles: 0, sources: 0, unlabeledTiles: 0,
+                                perClass: [.init(id: 0, name: "background", tiles: 0, sources: 0),
+                                           .init(id: 1, name: "nucleus", tiles: 0, sources: 0)])
+        let done = try writer.finish(manifest: manifest)
+        #expect(done.datasets.first { $0.path == "/images" }?.shape == [0, 2, 8, 8])
+        // SHA-256 of no bytes.
+        #expect(done.datasets.first { $0.path == "/images" }?.sha256
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let report = BundleValidator.validate(url)
+        #expect(report.problems == [])
+        #expect(report.contentHash == done.contentHash)
+        let reader = try BundleReader(opening: url)
+        #expect(reader.tileCount == 0)
+        #expect(try reader.table(at: "/tiles").rowCount == 0)
+    }
+
     @Test(arguments: [PixelType.uint8, .uint16, .float32])
     func everyPixelTypeAndSemanticMasksRoundTrip(pixelType: PixelType) throws {
         let dir = TempDir()
