@@ -20,7 +20,9 @@ public struct BundleError: Error, Sendable, CustomStringConvertible {
         case manifest
     }
 
+    /// The failure category.
     public var code: Code
+    /// What went wrong and, where possible, what to do about it.
     public var message: String
     /// The HDF5 object (dataset, group or `object@attribute`) involved, if any.
     public var path: String?
@@ -29,6 +31,7 @@ public struct BundleError: Error, Sendable, CustomStringConvertible {
     /// The captured HDF5 error stack when the library failed (outermost call first).
     public var hdf5Stack: [String]
 
+    /// An error with explicit context.
     public init(code: Code, message: String, path: String? = nil, file: String? = nil, hdf5Stack: [String] = []) {
         self.code = code
         self.message = message
@@ -49,6 +52,7 @@ public struct BundleError: Error, Sendable, CustomStringConvertible {
                   hdf5Stack: error.stack)
     }
 
+    /// One line: `<file>: <object>: <message> [HDF5: <deepest cause>]`.
     public var description: String {
         var parts: [String] = []
         if let file { parts.append(file) }

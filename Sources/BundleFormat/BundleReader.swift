@@ -16,6 +16,7 @@ public struct DatasetInfo: Sendable, Equatable, Codable {
     /// Filter pipeline in order, e.g. `["shuffle", "deflate(6)", "fletcher32"]`.
     public var filters: [String]
 
+    /// Metadata of one dataset.
     public init(path: String, dtype: String, shape: [Int], chunks: [Int], filters: [String]) {
         self.path = path
         self.dtype = dtype
@@ -44,10 +45,13 @@ public struct BundleReader: ~Copyable {
     public let tileWidth: Int
     /// H, tile height in pixels.
     public let tileHeight: Int
+    /// Element type of `/images`.
     public let pixelType: PixelType
     /// The `channel_names` attribute of `/images`.
     public let channelNames: [String]
+    /// Whether `/masks/instance` exists.
     public let hasInstanceMasks: Bool
+    /// Whether `/masks/semantic` exists.
     public let hasSemanticMasks: Bool
 
     /// Opens a bundle read-only.

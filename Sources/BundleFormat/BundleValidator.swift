@@ -11,6 +11,7 @@ public struct ValidationReport: Sendable {
     /// The content hash recomputed from the data, or nil when some data could not be read.
     public var contentHash: String?
 
+    /// A report; validators build it, tests may too.
     public init(problems: [String] = [], checks: [String] = [], contentHash: String? = nil) {
         self.problems = problems
         self.checks = checks

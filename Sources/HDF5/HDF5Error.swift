@@ -27,6 +27,7 @@ public struct HDF5Error: Error, Sendable, CustomStringConvertible {
         case libraryFailure
     }
 
+    /// The failure category.
     public var code: Code
     /// What went wrong and, where possible, what to do about it.
     public var message: String
@@ -37,6 +38,7 @@ public struct HDF5Error: Error, Sendable, CustomStringConvertible {
     /// The HDF5 error stack text, one entry per frame, outermost first.
     public var stack: [String]
 
+    /// An error with explicit context; library failures are built internally with their stack.
     public init(code: Code, message: String, objectPath: String? = nil, file: String? = nil, stack: [String] = []) {
         self.code = code
         self.message = message

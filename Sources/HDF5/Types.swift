@@ -87,13 +87,16 @@ public enum HDF5Filter: Sendable, Equatable, CustomStringConvertible {
 public struct DatasetLayout: Sendable, Equatable {
     /// Chunk shape (same rank as the dataset), or nil for contiguous storage.
     public var chunks: [Int]?
+    /// Byte-shuffle before compressing (helps deflate on multi-byte samples).
     public var shuffle: Bool
     /// zlib level 0–9, or nil for no compression.
     public var deflateLevel: Int?
+    /// Append a Fletcher-32 checksum to every stored chunk, verified on every read.
     public var fletcher32: Bool
     /// Make dimension 0 unlimited (required for a zero-length chunked dataset).
     public var unlimitedFirstDimension: Bool
 
+    /// A layout; filters need `chunks`.
     public init(chunks: [Int]?, shuffle: Bool = false, deflateLevel: Int? = nil, fletcher32: Bool = false,
                 unlimitedFirstDimension: Bool = false) {
         self.chunks = chunks
@@ -128,6 +131,7 @@ public struct DatasetInfo: Sendable, Equatable {
     /// Filter pipeline in application order (empty when unfiltered).
     public var filters: [HDF5Filter]
 
+    /// Metadata as read from a file (or expected by a test).
     public init(path: String, dtype: String, shape: [Int], chunks: [Int]?, filters: [HDF5Filter]) {
         self.path = path
         self.dtype = dtype
@@ -154,7 +158,9 @@ public struct ChunkLocation: Sendable, Equatable {
 
 /// A chunk's stored bytes, exactly as on disk (compressed, with checksum).
 public struct RawChunk: Sendable, Equatable {
+    /// The stored bytes.
     public var bytes: [UInt8]
+    /// Bit i set = filter i of the pipeline was skipped for this chunk.
     public var filterMask: UInt32
 }
 
