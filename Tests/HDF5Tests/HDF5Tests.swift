@@ -253,6 +253,20 @@ struct HDF5Tests {
         #expect(missing?.code == .notFound)
     }
 
+    /// Each error carries only its own stack: capture clears the library's stack afterwards.
+    @Test func errorStacksDoNotLeakIntoLaterErrors() throws {
+        let dir = TempDir()
+        let path = dir.path("x.h5")
+        try File(creating: path).close()
+        let first = #expect(throws: HDF5Error.self) { _ = try File(creating: path) }
+        #expect(first?.stack.first?.contains("H5Fcreate") == true)
+        let file = try File(opening: path)
+        let second = #expect(throws: HDF5Error.self) { _ = try file.createGroup("/missing/child") }
+        #expect(second?.stack.isEmpty == false)
+        #expect(second?.stack.contains { $0.contains("H5Fcreate") } == false)
+        #expect(second?.stack.first?.contains("H5Gcreate2") == true)
+    }
+
     @Test func missingObjectsAreNotFound() throws {
         let dir = TempDir()
         let file = try File(creating: dir.path("m.h5"))
