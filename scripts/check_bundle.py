@@ -281,7 +281,8 @@ class Checker:
                     except OSError as e:
                         tile = p == "/images" or p.startswith("/masks/")
                         which = f"tile {start}" if tile and stop - start == 1 else f"rows {start}..<{stop}"
-                        self.problem(f"{p}: {which}: cannot be read ({e})")
+                        # h5py reports a failed Fletcher-32 check as a generic filter failure.
+                        self.problem(f"{p}: {which}: cannot be read (checksum or decompression failure: {e})")
                         complete = False
             digests[p] = {"path": p, "dtype": dt, "shape": list(ds.shape), "sha256": sha.hexdigest()}
         recomputed = None
