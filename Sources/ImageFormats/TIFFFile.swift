@@ -15,7 +15,8 @@ private func formatMessage(_ module: UnsafePointer<CChar>?, _ format: UnsafePoin
     var buffer = [CChar](repeating: 0, count: 1024)
     _ = vsnprintf(&buffer, buffer.count, format, arguments)
     let text = oneLine(cString(buffer))
-    guard let module else { return text }
+    // Codecs pass the file name as the module; every ImageError already names the file.
+    guard let module, !String(cString: module).contains("/") else { return text }
     return "\(String(cString: module)): \(text)"
 }
 
