@@ -1,0 +1,131 @@
+import AVDB
+import BundleFormat
+import Foundation
+import ImageFormats
+import Raster
+import Tiling
+
+/// What an export reports while it runs, for progress bars and logs.
+public enum ExportEvent: Sendable {
+    case planned(sources: Int, tiles: Int, output: String)
+    case sourceDone(index: Int, of: Int, path: String, tiles: Int)
+    case validating(temporary: String)
+    case published(bundle: String, sidecar: String)
+}
+
+/// A finished export: where the bundle is and what its manifest says.
+public struct ExportResult: Sendable {
+    public var bundle: URL
+    public var sidecar: URL
+    public var manifest: Manifest
+}
+
+/// Runs a plan: reads each source once, cuts its tiles, writes them through the single bundle
+/// writer, then validates the finished file and only then publishes it under its final name.
+public enum Exporter {
+    /// The sidecar manifest path for a bundle: `<bundle>.manifest.json`.
+    public static func sidecarURL(for bundle: URL) -> URL {
+        bundle.deletingLastPathComponent().appendingPathComponent(bundle.lastPathComponent + ".manifest.json")
+    }
+
+    public static func run(_ plan: ExportPlan, progress: (ExportEvent) -> Void = { _ in }) throws(ExportError)
+        -> ExportResult {
+        let fm = FileManager.default
+        let final = plan.output
+        let directory = final.deletingLastPathComponent()
+        do {
+            try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ExportError(.output, FileSystem.display(directory), "cannot create the output directory: \(error.localizedDescription)")
+        }
+        if fm.fileExists(atPath: final.path) && !plan.overwrite {
+            throw ExportError(.output, FileSystem.display(final), "already exists; pass --overwrite to replace it")
+        }
+        // A hidden name in the target directory, so the final rename stays on one file system
+        // and an interrupted run never leaves a file that looks like a bundle.
+        let temporary = directory.appendingPathComponent(
+            ".\(final.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+        let sidecarTemporary = URL(fileURLWithPath: temporary.path + ".manifest.json")
+        defer {
+            try? fm.removeItem(at: temporary)
+            try? fm.removeItem(at: sidecarTemporary)
+        }
+        progress(.planned(sources: plan.sources.count, tiles: plan.tileCount, output: FileSystem.display(final)))
+
+        var manifest = try write(plan, to: temporary, progress: progress)
+
+        progress(.validating(temporary: FileSystem.display(temporary)))
+        let report = BundleValidator.validate(temporary)
+        guard report.isValid else {
+            throw ExportError(.output, FileSystem.display(final),
+                              "the written bundle failed validation and was not published: \(report.problems.joined(separator: "; "))")
+        }
+        manifest = try sidecar(manifest, at: sidecarTemporary)
+        let sidecar = sidecarURL(for: final)
+        try publish(temporary, as: final)
+        try publish(sidecarTemporary, as: sidecar)
+        progress(.published(bundle: FileSystem.display(final), sidecar: FileSystem.display(sidecar)))
+        return ExportResult(bundle: final, sidecar: sidecar, manifest: manifest)
+    }
+
+    private static func write(_ plan: ExportPlan, to temporary: URL, progress: (ExportEvent) -> Void)
+        throws(ExportError) -> Manifest {
+        var writer: BundleWriter
+        do {
+            writer = try BundleWriter(creating: temporary, spec: plan.spec)
+        } catch {
+            throw ExportError(.output, FileSystem.display(plan.output), "cannot create the bundle: \(error)")
+        }
+        let readOptions = ReadOptions(palette: plan.recipe.channels.palette == .rgb ? .rgb : .indices)
+        let identity = Array(0..<plan.spec.channels)
+        for (index, source) in plan.sources.enumerated() {
+            let image: ImageBuffer
+            do {
+                image = try ImageReader.read(source.url, options: readOptions)
+            } catch {
+                throw ExportError(.input, FileSystem.display(source.url), error.message)
+            }
+            guard image.width == source.width, image.height == source.height else {
+                throw ExportError(.input, FileSystem.display(source.url),
+                                  "changed while exporting: planned \(source.width)x\(source.height), read \(image.width)x\(image.height)")
+            }
+            let selected = plan.sourceChannelIndices == identity && image.channels == identity.count
+                ? image : TileExtractor.selectChannels(image, plan.sourceChannelIndices)
+            let instance = try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) }
+            let semantic = try source.semanticMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) }
+            for tile in source.tiles {
+                do {
+                    try writer.appendTile(
+                        image: TileExtractor.extract(selected, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue),
+                        instanceMask: instance.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) },
+                        semanticMask: semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) })
+                } catch {
+                    throw ExportError(.output, FileSystem.display(plan.output), "writing a tile of \(source.path) failed: \(error)")
+                }
+            }
+            progress(.sourceDone(index: index, of: plan.sources.count, path: source.path, tiles: source.tiles.count))
+        }
+        do {
+            for table in Tables.make(plan) { try writer.writeTable(table) }
+            return try writer.finish(manifest: ManifestBuilder.make(plan))
+        } catch {
+            throw ExportError(.output, FileSystem.display(plan.output), "finishing the bundle failed: \(error)")
+        }
+    }
+
+    private static func sidecar(_ manifest: Manifest, at url: URL) throws(ExportError) -> Manifest {
+        do {
+            try manifest.jsonData().write(to: url)
+        } catch {
+            throw ExportError(.output, FileSystem.display(url), "cannot write the sidecar manifest: \(error.localizedDescription)")
+        }
+        return manifest
+    }
+
+    /// rename(2): atomic, and replaces an existing file in one step when --overwrite was given.
+    private static func publish(_ temporary: URL, as final: URL) throws(ExportError) {
+        guard rename(temporary.path, final.path) == 0 else {
+            throw ExportError(.output, FileSystem.display(final), "cannot move the finished file into place: \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import BundleFormat
+import Foundation
+import LabelSchema
+import Raster
+import Tiling
+
+/// Everything decided before pixels move: the resolved inputs with their checksums, the label
+/// of every source, the tile grid of every image and the bundle's shape. The manifest is this
+/// plan plus the results of writing it.
+public struct ExportPlan: Sendable {
+    /// One source image and what will be cut from it.
+    public struct Source: Sendable {
+        /// Path relative to the input root, `/`-separated, as recorded in the bundle.
+        public var path: String
+        public var url: URL
+        /// Annotation key (`Plate=…, Well=…`), empty when the dataset has no table.
+        public var key: String
+        /// Class id, or −1 for none.
+        public var label: Int32
+        public var width: Int
+        public var height: Int
+        public var channels: Int
+        public var tiles: [Tile]
+        public var instanceMask: MaskInput?
+        public var semanticMask: MaskInput?
+    }
+
+    /// A mask file, or a directory of per-object binary files, relative to the input root.
+    public enum MaskInput: Sendable {
+        case file(path: String, url: URL)
+        case objects(directory: String, files: [(path: String, url: URL)])
+    }
+
+    public var recipe: Recipe
+    public var recipeText: String
+    public var recipePath: String
+    public var root: URL
+    /// Final bundle location.
+    public var output: URL
+    public var overwrite: Bool
+    public var sources: [Source]
+    public var classNames: [String]
+    public var inputs: [Manifest.InputFile]
+    public var matching: Manifest.Matching?
+    public var labelMapping: MappingReport?
+    public var spec: BundleSpec
+    public var grid: TileGridSpec
+    public var sourceChannelIndices: [Int]
+    public var warnings: [String]
+
+    /// Total number of tiles the bundle will hold.
+    public var tileCount: Int { sources.reduce(0) { $0 + $1.tiles.count } }
+}
+
+extension ExportPlan {
+    /// The plan as JSON for `trainset export --plan-only`: what would be written, from which
+    /// inputs, with which labels, without touching the output.
+    public func summaryJSON() throws -> String {
+        struct SourceSummary: Encodable {
+            var path: String
+            var key: String
+            var label: String?
+            var width: Int
+            var height: Int
+            var tiles: Int
+        }
+        struct Summary: Encodable {
+            var output: String
+            var tiles: Int
+            var bundle: BundleSpec
+            var classes: [String]
+            var sources: [SourceSummary]
+            var inputs: [Manifest.InputFile]
+            var matching: Manifest.Matching?
+            var labelMapping: MappingReport?
+            var warnings: [String]
+            enum CodingKeys: String, CodingKey {
+                case output, tiles, bundle, classes, sources, inputs, matching, warnings
+                case labelMapping = "label_mapping"
+            }
+        }
+        let summary = Summary(
+            output: output.path, tiles: tileCount, bundle: spec, classes: classNames,
+            sources: sources.map {
+                SourceSummary(path: $0.path, key: $0.key, label: $0.label >= 0 ? classNames[Int($0.label)] : nil,
+                              width: $0.width, height: $0.height, tiles: $0.tiles.count)
+            },
+            inputs: inputs, matching: matching, labelMapping: labelMapping, warnings: warnings)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(summary), as: UTF8.self)
+    }
+}

@@ -1,0 +1,390 @@
+import AVDB
+import BundleFormat
+import Foundation
+import ImageFormats
+import LabelSchema
+import Raster
+import Tiling
+
+/// Resolves a recipe against its inputs into an `ExportPlan`, reading only headers, tables and
+/// checksums: every decision is made and every input problem found before pixels move.
+public enum Planner {
+    /// Plans the export of the recipe at `recipeURL`. `output` overrides `output.path` (relative
+    /// to the working directory, as command-line paths are).
+    public static func plan(recipeAt recipeURL: URL, output: String? = nil, overwrite: Bool = false)
+        throws(ExportError) -> ExportPlan {
+        let (recipe, text) = try Recipe.load(recipeURL)
+        let recipeDirectory = recipeURL.deletingLastPathComponent()
+        let root = URL(fileURLWithPath: recipe.inputs.root, relativeTo: recipeDirectory).standardizedFileURL
+        guard FileSystem.isDirectory(root) else {
+            throw ExportError(.input, FileSystem.display(recipeURL), "inputs.root: directory \(FileSystem.display(root)) not found")
+        }
+        let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            ?? URL(fileURLWithPath: recipe.output.path, relativeTo: recipeDirectory).standardizedFileURL
+
+        var state = PlanState(recipe: recipe, recipeFile: FileSystem.display(recipeURL), root: root)
+        if let study = recipe.inputs.studyFile {
+            let url = try state.inside(study, field: "inputs.study_file")
+            do {
+                _ = try IDRStudy(contentsOf: url)
+            } catch {
+                throw ExportError(.input, error.location(default: state.shown(study)), error.message)
+            }
+            try state.record(study, url: url, role: "study_file")
+        }
+        let candidates = try state.candidates()
+        var sources: [ExportPlan.Source] = []
+        var first: (path: String, info: ImageInfo)?
+        let grid = try state.gridSpec()
+        let readOptions = ReadOptions(palette: recipe.channels.palette == .rgb ? .rgb : .indices)
+        for candidate in candidates {
+            let info: ImageInfo
+            do {
+                info = try ImageReader.info(candidate.url, options: readOptions)
+            } catch {
+                throw ExportError(.input, FileSystem.display(candidate.url), error.message)
+            }
+            if info.isPalette && recipe.channels.palette == nil {
+                throw ExportError(.input, FileSystem.display(candidate.url),
+                                  "is a palette (colour-map) image: set channels.palette to 'indices' (keep the index values) or 'rgb' (expand through the colour map)")
+            }
+            if let first {
+                guard info.pixelType == first.info.pixelType else {
+                    throw ExportError(.mismatch, FileSystem.display(candidate.url),
+                                      "has \(info.pixelType.rawValue) pixels but \(first.path) has \(first.info.pixelType.rawValue); all tiles of a bundle share one pixel type")
+                }
+                if recipe.channels.select == nil && info.channels != first.info.channels {
+                    throw ExportError(.mismatch, FileSystem.display(candidate.url),
+                                      "has \(info.channels) channels but \(first.path) has \(first.info.channels); use channels.select to pick the same channels from every image")
+                }
+            } else {
+                first = (candidate.path, info)
+            }
+            if let select = recipe.channels.select, let bad = select.first(where: { $0 >= info.channels }) {
+                throw ExportError(.mismatch, FileSystem.display(candidate.url),
+                                  "channels.select names channel \(bad) but the image has \(info.channels) (0…\(info.channels - 1))")
+            }
+            try state.record(candidate.path, url: candidate.url, role: "image")
+            let tiles = TileGrid.tiles(imageWidth: info.width, imageHeight: info.height, spec: grid)
+            sources.append(ExportPlan.Source(
+                path: candidate.path, url: candidate.url, key: candidate.key, label: candidate.label,
+                width: info.width, height: info.height, channels: info.channels, tiles: tiles,
+                instanceMask: try state.mask(recipe.labels.instanceMasks, for: candidate, role: "instance_mask"),
+                semanticMask: try state.mask(recipe.labels.semanticMasks, for: candidate, role: "semantic_mask")))
+        }
+        guard let first else {
+            throw ExportError(.input, state.recipeFile, "the recipe selects no images (\(state.selectionDescription))")
+        }
+        let tileCount = sources.reduce(0) { $0 + $1.tiles.count }
+        guard tileCount > 0 else {
+            throw ExportError(.mismatch, state.recipeFile,
+                              "tiling gives no tiles: every image is smaller than \(grid.tileWidth)x\(grid.tileHeight) and tiling.edge is drop")
+        }
+        let indices = recipe.channels.select ?? Array(0..<first.info.channels)
+        let names = recipe.channels.names ?? indices.indices.map { "c\($0)" }
+        if names.count != indices.count {
+            throw ExportError(.recipe, state.recipeFile,
+                              "channels.names has \(names.count) names but the images have \(indices.count) channels")
+        }
+        let spec = BundleSpec(
+            tileCount: tileCount, channels: indices.count, tileWidth: grid.tileWidth, tileHeight: grid.tileHeight,
+            pixelType: first.info.pixelType, channelNames: names,
+            instanceMasks: recipe.labels.instanceMasks != nil, semanticMasks: recipe.labels.semanticMasks != nil,
+            deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle)
+        return ExportPlan(
+            recipe: recipe, recipeText: text, recipePath: recipeURL.path, root: root, output: outputURL,
+            overwrite: overwrite, sources: sources, classNames: state.classNames, inputs: state.inputs,
+            matching: state.matching, labelMapping: state.mapping, spec: spec, grid: grid,
+            sourceChannelIndices: indices, warnings: state.warnings)
+    }
+}
+
+/// One image the recipe selects, before its header is read.
+struct Candidate {
+    var path: String
+    var url: URL
+    var key: String
+    var label: Int32
+    /// The annotation row, when the image came from a table.
+    var row: Int?
+}
+
+/// The working state of planning: inputs recorded so far, reports and warnings.
+private struct PlanState {
+    let recipe: Recipe
+    let recipeFile: String
+    let root: URL
+    var inputs: [Manifest.InputFile] = []
+    var recorded: Set<String> = []
+    var warnings: [String] = []
+    var matching: Manifest.Matching?
+    var mapping: MappingReport?
+    var classNames: [String] = []
+    var table: AnnotationTable?
+
+    init(recipe: Recipe, recipeFile: String, root: URL) {
+        self.recipe = recipe
+        self.recipeFile = recipeFile
+        self.root = root
+    }
+
+    var selectionDescription: String {
+        if let a = recipe.inputs.annotations { return "no row of \(a.file) has an image at \(a.imagePath)" }
+        return "no file under \(root.path) matches \(recipe.inputs.images ?? "")"
+    }
+
+    /// How errors show a root-relative path: openable from the working directory.
+    func shown(_ relative: String) -> String {
+        FileSystem.display(root.appendingPathComponent(relative))
+    }
+
+    /// A recipe-given path, refused if it leaves the input root.
+    func inside(_ relative: String, field: String) throws(ExportError) -> URL {
+        let url = URL(fileURLWithPath: relative, relativeTo: root).standardizedFileURL
+        let rootPath = root.resolvingSymlinksInPath().path
+        let resolved = url.resolvingSymlinksInPath().path
+        guard !relative.hasPrefix("/"), resolved == rootPath || resolved.hasPrefix(rootPath + "/") else {
+            throw ExportError(.recipe, recipeFile, "\(field): '\(relative)' is outside the input root \(root.path)")
+        }
+        guard FileSystem.isRegularFile(url) else {
+            throw ExportError(.input, recipeFile, "\(field): file '\(relative)' not found under \(root.path)")
+        }
+        return url
+    }
+
+    /// Hashes an input once and lists it in the manifest.
+    mutating func record(_ path: String, url: URL, role: String) throws(ExportError) {
+        guard recorded.insert(path).inserted else { return }
+        let digest = try FileDigest.of(url, displayPath: FileSystem.display(url))
+        inputs.append(Manifest.InputFile(path: path, role: role, bytes: digest.bytes, sha256: digest.sha256))
+    }
+
+    func gridSpec() throws(ExportError) -> TileGridSpec {
+        let t = recipe.tiling
+        do {
+            return try TileGridSpec(tileWidth: t.width, tileHeight: t.height, strideX: t.strideX, strideY: t.strideY,
+                                    edge: EdgePolicy(rawValue: t.edge.rawValue)!, padValue: t.padValue)
+        } catch {
+            throw ExportError(.recipe, recipeFile, "tiling.\(error.field): \(error.message)")
+        }
+    }
+
+    mutating func candidates() throws(ExportError) -> [Candidate] {
+        if let pattern = recipe.inputs.images {
+            let paths: [String]
+            do {
+                paths = try ImageLister.list(root: root, pattern: pattern)
+            } catch {
+                throw ExportError(.recipe, recipeFile, "inputs.images: \(error.message)")
+            }
+            return paths.map { Candidate(path: $0, url: root.appendingPathComponent($0), key: "", label: -1, row: nil) }
+        }
+        guard let spec = recipe.inputs.annotations else { return [] }
+        let tableURL = try inside(spec.file, field: "inputs.annotations.file")
+        let table: AnnotationTable
+        let result: ImageMatchResult
+        do {
+            table = try AnnotationTable(contentsOf: tableURL)
+            let template = try PathTemplate(spec.imagePath)
+            result = try ImageMatcher.match(table: table, keyColumns: spec.keys, template: template, root: root)
+        } catch {
+            throw ExportError(error.code == .unknownColumn ? .mismatch : .input,
+                              error.location(default: shown(spec.file)), error.message)
+        }
+        self.table = table
+        try record(spec.file, url: tableURL, role: "annotation_table")
+        warnings += table.warnings.map(\.description)
+
+        if spec.rowsWithoutImage == .error, !result.missing.isEmpty {
+            throw ExportError(.mismatch, shown(spec.file),
+                              "\(result.missing.count) rows have no image (rows_without_image: error): "
+                              + result.missing.prefix(3).map(\.description).joined(separator: "; "))
+        }
+        if spec.imagesWithoutRow == .error, !result.unreferenced.isEmpty {
+            throw ExportError(.mismatch, shown(spec.file),
+                              "\(result.unreferenced.count) images have no row (images_without_row: error): "
+                              + result.unreferenced.prefix(3).joined(separator: ", "))
+        }
+        if !result.missing.isEmpty {
+            warnings.append("\(spec.file): \(result.missing.count) of \(table.rowCount) rows have no image (listed in the manifest)")
+        }
+        if !result.unreferenced.isEmpty {
+            warnings.append("\(result.unreferenced.count) images have no row in \(spec.file) and are left out (listed in the manifest): "
+                            + result.unreferenced.prefix(3).joined(separator: ", "))
+        }
+
+        var keyColumns: [Int] = []
+        for name in spec.keys {
+            do { keyColumns.append(try table.columnIndex(named: name)) } catch {
+                throw ExportError(.mismatch, error.location(default: shown(spec.file)), error.message)
+            }
+        }
+        var candidates = result.matched.map { match in
+            Candidate(path: match.path, url: root.appendingPathComponent(match.path),
+                      key: zip(spec.keys, keyColumns).map { "\($0)=\(table.value(row: match.row, column: $1))" }
+                        .joined(separator: ", "),
+                      label: -1, row: match.row)
+        }
+        var skipped: [String] = []
+        if let labels = recipe.labels.imageClass {
+            candidates = try label(candidates, table: table, spec: labels, file: spec.file, skipped: &skipped)
+        }
+        matching = Manifest.Matching(
+            keys: spec.keys, matched: result.matched.count,
+            rowsWithoutImage: result.missing.map { "\($0.key)" },
+            imagesWithoutRow: result.unreferenced, skippedUnlabeled: skipped)
+        return candidates
+    }
+
+    /// Maps each matched row's class column through the class list, applying the recipe's
+    /// policies for empty and unknown values.
+    mutating func label(_ candidates: [Candidate], table: AnnotationTable, spec: Recipe.ImageClass, file: String,
+                        skipped: inout [String]) throws(ExportError) -> [Candidate] {
+        let classes: ClassList
+        do {
+            classes = try ClassList(names: spec.classes)
+        } catch {
+            throw ExportError(.recipe, recipeFile, "labels.image_class.classes: \(error.message)")
+        }
+        classNames = classes.classes.map(\.name)
+        let column: Int
+        do {
+            column = try table.columnIndex(named: spec.column)
+        } catch {
+            throw ExportError(.mismatch, error.location(default: shown(file)), "labels.image_class.column: \(error.message)")
+        }
+        var normalizer = LabelNormalizer(classes: classes, matching: spec.match == .exact ? .exact : .caseInsensitive)
+        var out: [Candidate] = []
+        for var candidate in candidates {
+            let row = candidate.row!
+            let value = table.value(row: row, column: column)
+            let location = "\(shown(file)):\(table.line(ofRow: row))"
+            let id = normalizer.normalize(value, at: location)
+            if value.trimmingCharacters(in: .whitespaces).isEmpty {
+                switch spec.unlabeled {
+                case .error:
+                    throw ExportError(.input, location,
+                                      "'\(spec.column)' is empty for \(candidate.key) (\(candidate.path)); set labels.image_class.unlabeled to skip or keep")
+                case .skip:
+                    skipped.append(candidate.path)
+                    continue
+                case .keep:
+                    out.append(candidate)
+                    continue
+                }
+            }
+            guard let id else {
+                if spec.unknown == .skip {
+                    skipped.append(candidate.path)
+                    continue
+                }
+                out.append(candidate)
+                continue
+            }
+            candidate.label = Int32(id)
+            out.append(candidate)
+        }
+        let report = normalizer.report
+        if spec.unknown == .error {
+            do {
+                try report.check(.error)
+            } catch {
+                throw ExportError(.mismatch, shown(file), "column '\(spec.column)': \(error.message)")
+            }
+        }
+        mapping = report
+        return out
+    }
+
+    /// The mask input of `candidate`, resolved and hashed now so a missing file fails the plan.
+    mutating func mask(_ source: Recipe.MaskSource?, for candidate: Candidate, role: String)
+        throws(ExportError) -> ExportPlan.MaskInput? {
+        guard let source else { return nil }
+        let template: String
+        switch source {
+        case .file(let t), .objectsDirectory(let t): template = t
+        }
+        let imageVariables: Set<String> = ["stem", "name", "dir"]
+        let parsed: PathTemplate
+        do {
+            parsed = try PathTemplate(template)
+        } catch {
+            throw ExportError(.recipe, recipeFile, "labels.\(role)s: \(error.message)")
+        }
+        let fromImage = parsed.variables.allSatisfy(imageVariables.contains)
+        guard fromImage || (candidate.row != nil && !parsed.variables.contains(where: imageVariables.contains)) else {
+            throw ExportError(.recipe, recipeFile,
+                              "labels.\(role)s: '\(template)' must use either image variables ({stem}, {name}, {dir}) or, with an annotation table, column names, not both")
+        }
+        let relative: String
+        do {
+            if fromImage {
+                relative = try parsed.path(forImage: candidate.path)
+            } else {
+                relative = try parsed.path(forRow: candidate.row!, of: table!)
+            }
+        } catch {
+            throw ExportError(.recipe, recipeFile, "labels.\(role)s: \(error.message)")
+        }
+        let url = root.appendingPathComponent(relative)
+        switch source {
+        case .file:
+            guard FileSystem.isRegularFile(url) else {
+                throw ExportError(.input, FileSystem.display(candidate.url), "mask file '\(relative)' not found")
+            }
+            try record(relative, url: url, role: role)
+            return .file(path: relative, url: url)
+        case .objectsDirectory:
+            guard FileSystem.isDirectory(url) else {
+                throw ExportError(.input, FileSystem.display(candidate.url), "mask directory '\(relative)' not found")
+            }
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: url.path)
+                    .filter { FileSystem.isRegularFile(url.appendingPathComponent($0)) }
+                    .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            } catch {
+                throw ExportError(.input, FileSystem.display(url), "cannot list the mask directory: \(error.localizedDescription)")
+            }
+            var files: [(path: String, url: URL)] = []
+            for name in names {
+                let path = relative + "/" + name
+                let fileURL = url.appendingPathComponent(name)
+                try record(path, url: fileURL, role: role)
+                files.append((path, fileURL))
+            }
+            return .objects(directory: relative, files: files)
+        }
+    }
+}
+
+extension AVDBError {
+    /// `file[:line]` for an ExportError, falling back to the file the caller was reading.
+    func location(default fallback: String) -> String {
+        guard let file else { return fallback }
+        let shown = FileSystem.display(URL(fileURLWithPath: file))
+        return line.map { "\(shown):\($0)" } ?? shown
+    }
+}
+
+/// File-system questions the planner asks, with symbolic links followed.
+enum FileSystem {
+    /// A path as error messages show it: relative to the working directory when the file is
+    /// inside it (what a user typed and can open), absolute otherwise.
+    static func display(_ url: URL) -> String {
+        let path = url.standardizedFileURL.path
+        let cwd = FileManager.default.currentDirectoryPath
+        let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+
+    static func isRegularFile(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    static func isDirectory(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+}

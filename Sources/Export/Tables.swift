@@ -1,0 +1,84 @@
+import BundleFormat
+import Foundation
+
+/// The `/tiles`, `/classes` and `/sources` tables of a plan, in the column order of the spec.
+enum Tables {
+    static func make(_ plan: ExportPlan) -> [Table] {
+        var source: [Int32] = [], x: [Int64] = [], y: [Int64] = []
+        var width: [Int32] = [], height: [Int32] = [], validWidth: [Int32] = [], validHeight: [Int32] = []
+        var label: [Int32] = []
+        for (index, s) in plan.sources.enumerated() {
+            for tile in s.tiles {
+                source.append(Int32(index))
+                x.append(Int64(tile.rect.x))
+                y.append(Int64(tile.rect.y))
+                width.append(Int32(tile.rect.width))
+                height.append(Int32(tile.rect.height))
+                validWidth.append(Int32(tile.valid.width))
+                validHeight.append(Int32(tile.valid.height))
+                label.append(s.label)
+            }
+        }
+        let tiles = Table(path: BundleLayout.tiles, columns: [
+            Column("source", .int32(source)), Column("x", .int64(x)), Column("y", .int64(y)),
+            Column("width", .int32(width)), Column("height", .int32(height)),
+            Column("valid_width", .int32(validWidth)), Column("valid_height", .int32(validHeight)),
+            Column("label", .int32(label)),
+        ])
+        let classes = Table(path: BundleLayout.classes, columns: [
+            Column("id", .int32(plan.classNames.indices.map { Int32($0) })),
+            Column("name", .string(plan.classNames)),
+        ])
+        let sources = Table(path: BundleLayout.sources, columns: [
+            Column("path", .string(plan.sources.map(\.path))),
+            Column("sha256", .string(plan.sources.map { s in
+                plan.inputs.first { $0.path == s.path }?.sha256 ?? "" })),
+            Column("key", .string(plan.sources.map(\.key))),
+            Column("width", .int64(plan.sources.map { Int64($0.width) })),
+            Column("height", .int64(plan.sources.map { Int64($0.height) })),
+            Column("channels", .int32(plan.sources.map { Int32($0.channels) })),
+            Column("label", .int32(plan.sources.map(\.label))),
+        ])
+        return [tiles, classes, sources]
+    }
+}
+
+/// The manifest of a plan, before the writer adds dataset digests and the content hash.
+enum ManifestBuilder {
+    static func make(_ plan: ExportPlan) -> Manifest {
+        var tilesPerClass = Array(repeating: 0, count: plan.classNames.count)
+        var sourcesPerClass = Array(repeating: 0, count: plan.classNames.count)
+        var unlabeled = 0
+        for s in plan.sources {
+            if s.label >= 0 {
+                tilesPerClass[Int(s.label)] += s.tiles.count
+                sourcesPerClass[Int(s.label)] += 1
+            } else {
+                unlabeled += s.tiles.count
+            }
+        }
+        let perClass = plan.classNames.indices.map {
+            Manifest.ClassCount(id: $0, name: plan.classNames[$0], tiles: tilesPerClass[$0], sources: sourcesPerClass[$0])
+        }
+        let recipe = plan.recipe
+        return Manifest(
+            tool: ToolInfo.tool,
+            libraries: ToolInfo.libraries,
+            recipe: Manifest.Recipe(path: plan.recipePath, sha256: FileDigest.of(data: Data(plan.recipeText.utf8)),
+                                    text: plan.recipeText),
+            dataset: Manifest.Dataset(name: recipe.dataset.name, version: recipe.dataset.version),
+            seed: recipe.seed,
+            inputs: plan.inputs,
+            counts: Manifest.Counts(tiles: plan.tileCount, sources: plan.sources.count, unlabeledTiles: unlabeled,
+                                    perClass: perClass),
+            matching: plan.matching,
+            labelMapping: plan.labelMapping,
+            tiling: Manifest.Tiling(tileWidth: plan.grid.tileWidth, tileHeight: plan.grid.tileHeight,
+                                    strideX: plan.grid.strideX, strideY: plan.grid.strideY,
+                                    edge: plan.grid.edge.rawValue, padValue: plan.grid.padValue),
+            channels: Manifest.Channels(names: plan.spec.channelNames, sourceIndices: plan.sourceChannelIndices,
+                                        pixelType: plan.spec.pixelType,
+                                        palette: recipe.channels.palette?.rawValue),
+            warnings: plan.warnings)
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import BundleFormat
+import Foundation
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show what a reviewer wants first: provenance, counts, classes and shapes.",
+        discussion: "Reads only the manifest and dataset headers; use `validate` to check the data itself.")
+
+    @Argument(help: "The bundle (.h5) to describe.", completion: .file(extensions: ["h5"]))
+    var bundle: String
+
+    @Flag(help: "Print the manifest and dataset layout as JSON.")
+    var json = false
+
+    func run() throws {
+        let manifest: Manifest
+        let datasets: [DatasetInfo]
+        do {
+            let reader = try BundleReader(opening: URL(fileURLWithPath: bundle))
+            manifest = try reader.manifest()
+            datasets = try reader.datasetInfos()
+        } catch var error {
+            error.file = bundle  // as the user typed it
+            Console.error("error: \(error)")
+            throw ExitCode.failure
+        }
+        if json {
+            print(try InspectJSON.render(manifest: manifest, datasets: datasets))
+            return
+        }
+        print(InspectText.render(bundle: bundle, manifest: manifest, datasets: datasets))
+    }
+}
+
+enum InspectText {
+    static func render(bundle: String, manifest m: Manifest, datasets: [DatasetInfo]) -> String {
+        var lines: [String] = []
+        lines.append("\(bundle)")
+        lines.append("  dataset        \(m.dataset.name) \(m.dataset.version)")
+        lines.append("  format         \(m.format.name) \(m.format.version)")
+        lines.append("  content hash   \(m.contentHash)")
+        lines.append("  made by        \(m.tool.name) \(m.tool.version) (commit \(m.tool.gitCommit))")
+        lines.append("  libraries      " + m.libraries.map { "\($0.name) \($0.version)" }.joined(separator: ", "))
+        lines.append("  recipe         \(m.recipe.path) (sha256 \(m.recipe.sha256.prefix(16))…), seed \(m.seed)")
+        let bytes = m.inputs.reduce(Int64(0)) { $0 + $1.bytes }
+        lines.append("  inputs         \(m.inputs.count) files, \(bytes) bytes, each with its SHA-256 in the manifest")
+        lines.append("  tiles          \(m.counts.tiles) from \(m.counts.sources) images"
+                     + " (\(m.tiling.tileWidth)x\(m.tiling.tileHeight), stride \(m.tiling.strideX)x\(m.tiling.strideY), edge \(m.tiling.edge))")
+        lines.append("  channels       \(m.channels.names.joined(separator: ", ")) (\(m.channels.pixelType.rawValue), from source channels \(m.channels.sourceIndices.map(String.init).joined(separator: ",")))")
+        if !m.counts.perClass.isEmpty {
+            lines.append("  classes")
+            for c in m.counts.perClass {
+                lines.append("    \(String(c.id).leftPad(3))  \(c.name.rightPad(28)) \(String(c.tiles).leftPad(7)) tiles \(String(c.sources).leftPad(5)) images")
+            }
+            if m.counts.unlabeledTiles > 0 { lines.append("         (unlabeled)                  \(String(m.counts.unlabeledTiles).leftPad(7)) tiles") }
+        }
+        if let match = m.matching {
+            lines.append("  matching       keys \(match.keys.joined(separator: " + ")): \(match.matched) matched, "
+                         + "\(match.rowsWithoutImage.count) rows without image, \(match.imagesWithoutRow.count) images without row, "
+                         + "\(match.skippedUnlabeled.count) skipped as unlabeled")
+        }
+        lines.append("  datasets")
+        for d in datasets {
+            lines.append("    \(d.path.rightPad(20)) \(d.dtype.rightPad(8)) [\(d.shape.map(String.init).joined(separator: ", "))]"
+                         + (d.chunks.isEmpty ? "" : " chunks [\(d.chunks.map(String.init).joined(separator: ", "))]")
+                         + (d.filters.isEmpty ? "" : " " + d.filters.joined(separator: "+")))
+        }
+        for w in m.warnings { lines.append("  warning        \(w)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+enum InspectJSON {
+    static func render(manifest: Manifest, datasets: [DatasetInfo]) throws -> String {
+        let manifestObject = try JSONSerialization.jsonObject(with: manifest.jsonData())
+        let layout = datasets.map { d -> [String: Any] in
+            ["path": d.path, "dtype": d.dtype, "shape": d.shape, "chunks": d.chunks, "filters": d.filters]
+        }
+        let data = try JSONSerialization.data(withJSONObject: ["manifest": manifestObject, "datasets": layout],
+                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+    func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+}

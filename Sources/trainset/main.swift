@@ -1,2 +1,0 @@
-// Placeholder entry point until the CLI lands.
-print("trainset")
