@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "AVDBTests", dependencies: ["AVDB", "Raster", "ImageFormats"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "Raster"]),
         .testTarget(name: "LabelSchemaTests", dependencies: ["LabelSchema"]),
-        .testTarget(name: "ExportTests", dependencies: ["Export", "BundleFormat", "Raster", "ImageFormats"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "BundleFormat", "Raster", "ImageFormats", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// Runs the built `trainset` executable, which SwiftPM places next to the test bundle
+/// (`swift build --build-tests` builds both).
+@Suite struct CLITests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var executable: URL? {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [directory, directory.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("trainset")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }
+
+    func run(_ arguments: [String], in directory: URL) throws -> Run {
+        guard let executable = Self.executable else {
+            Issue.record("trainset executable not found next to \(CommandLine.arguments[0]); run swift build --build-tests")
+            return Run(status: -1, stdout: "", stderr: "")
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func exportPrintsTheBundlePathThenValidateAndInspectRead() throws {
+        let ws = try Workspace.plateDataset()
+        let export = try run(["export", "recipe.yaml"], in: ws.root)
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout == ws.url("out/tiny.h5").path + "\n")
+        #expect(export.stderr.contains("[2/2] images/P1/A02.tif: 6 tiles"))
+
+        let validate = try run(["validate", "out/tiny.h5"], in: ws.root)
+        #expect(validate.status == 0)
+        #expect(validate.stdout.contains("valid"))
+
+        let inspect = try run(["inspect", "out/tiny.h5", "--json"], in: ws.root)
+        #expect(inspect.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
+        let counts = (json?["manifest"] as? [String: Any])?["counts"] as? [String: Any]
+        #expect(counts?["tiles"] as? Int == 12)
+    }
+
+    /// Each bad input: exit status 1, one error line on stderr (the last; progress lines may
+    /// precede it) naming the file, relative to the working directory, and the row or field;
+    /// nothing on stdout, nothing in out/.
+    @Test(arguments: [
+        ("data/images/P1/A02.tif", "truncated", "error: data/images/P1/A02.tif: damaged TIFF"),
+        ("data/table.csv", "missing row image", "error: data/table.csv: 1 rows have no image"),
+        ("data/table.csv", "malformed row", "error: data/table.csv:3: row has 5 fields, header has 4"),
+        ("recipe.yaml", "wrong type", "error: recipe.yaml:17: tiling.size: expected an integer, got 'big'"),
+        ("recipe.yaml", "unknown column", "error: data/table.csv: labels.image_class.column: unknown column \"Phenotyp\""),
+    ])
+    func badInputIsOneLineAndNoBundle(file: String, breakage: String, expected: String) throws {
+        let ws = try Workspace.plateDataset()
+        switch breakage {
+        case "truncated": try ws.copy(fixture: "bad_truncated.tif", to: file)
+        case "missing row image": try ws.write(file, Workspace.table + "P1,B07,round,third\n")
+        case "malformed row": try ws.write(file, "Plate,Well,Phenotype,Comment\nP1,A01,round,x\nP1,A02,elongated,y,extra\n")
+        case "wrong type": try ws.write(file, Workspace.recipe.replacingOccurrences(of: "size: 32", with: "size: big"))
+        default: try ws.write(file, Workspace.recipe.replacingOccurrences(of: "column: Phenotype", with: "column: Phenotyp"))
+        }
+        let result = try run(["export", "recipe.yaml"], in: ws.root)
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(lines.filter { $0.hasPrefix("error:") }.count == 1, "\(result.stderr)")
+        #expect(lines.last.map { $0.hasPrefix(expected) } == true, "\(result.stderr)")
+        #expect(ws.outputEntries().isEmpty)
+    }
+
+    @Test func missingRecipeAndNonBundleAreOneLineErrors() throws {
+        let ws = try Workspace()
+        let export = try run(["export", "nope.yaml"], in: ws.root)
+        #expect(export.status == 1)
+        #expect(export.stderr == "error: nope.yaml: recipe file not found\n")
+
+        try ws.write("fake.h5", "not hdf5")
+        let validate = try run(["validate", "fake.h5"], in: ws.root)
+        #expect(validate.status == 1)
+        #expect(validate.stderr.hasPrefix("fake.h5: cannot open the file: not an HDF5 file"), "\(validate.stderr)")
+        #expect(validate.stderr.hasSuffix("\nfake.h5: INVALID (1 problem)\n"), "\(validate.stderr)")
+        let inspect = try run(["inspect", "fake.h5"], in: ws.root)
+        #expect(inspect.status == 1)
+        #expect(inspect.stderr.hasPrefix("error: fake.h5: not an HDF5 file"), "\(inspect.stderr)")
+        #expect(inspect.stderr.split(separator: "\n").count == 1, "\(inspect.stderr)")
+    }
+
+    @Test func helpTeachesTheCommands() throws {
+        let ws = try Workspace()
+        let help = try run(["--help"], in: ws.root)
+        #expect(help.status == 0)
+        for command in ["export", "validate", "inspect"] { #expect(help.stdout.contains(command)) }
+        let exportHelp = try run(["export", "--help"], in: ws.root)
+        #expect(exportHelp.stdout.contains("--output"))
+        #expect(exportHelp.stdout.contains("--overwrite"))
+    }
+}
