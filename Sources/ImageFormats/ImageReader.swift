@@ -53,10 +53,12 @@ public enum ImageReader {
     }
 
     /// Names and versions of the C libraries doing the decoding, for provenance records:
-    /// "libtiff" (the first line of TIFFGetVersion), "libpng", "libjpeg" (e.g.
+    /// "libtiff" (e.g. "4.5.0", from the first line of TIFFGetVersion), "libpng", "libjpeg" (e.g.
     /// "libjpeg-turbo 2.1.5 (API 62)").
     public static var libraryVersions: [(name: String, version: String)] {
-        let tiff = String(cString: TIFFGetVersion()).split(separator: "\n").first.map(String.init) ?? ""
+        // The first line reads "LIBTIFF, Version 4.5.0"; keep the number, as the others give.
+        let banner = String(cString: TIFFGetVersion()).split(separator: "\n").first.map(String.init) ?? ""
+        let tiff = banner.components(separatedBy: "Version ").last ?? banner
         let jpeg = String(cString: cjpeg_turbo_version())
         return [
             ("libtiff", tiff),
