@@ -16,12 +16,18 @@ public enum Planner {
         let (recipe, text) = try Recipe.load(recipeURL)
         let recipeDirectory = recipeURL.deletingLastPathComponent()
         let root = URL(fileURLWithPath: recipe.inputs.root, relativeTo: recipeDirectory).standardizedFileURL
+        let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            ?? URL(fileURLWithPath: recipe.output.path, relativeTo: recipeDirectory).standardizedFileURL
+        return try plan(recipe: recipe, text: text, recipeURL: recipeURL, root: root, output: outputURL, overwrite: overwrite)
+    }
+
+    /// Plans a parsed recipe against an explicit input root and output, as `verify` does when it
+    /// re-derives a bundle from the recipe text embedded in its manifest.
+    public static func plan(recipe: Recipe, text: String, recipeURL: URL, root: URL, output outputURL: URL,
+                            overwrite: Bool) throws(ExportError) -> ExportPlan {
         guard FileSystem.isDirectory(root) else {
             throw ExportError(.input, FileSystem.display(recipeURL), "inputs.root: directory \(FileSystem.display(root)) not found")
         }
-        let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? URL(fileURLWithPath: recipe.output.path, relativeTo: recipeDirectory).standardizedFileURL
-
         var state = PlanState(recipe: recipe, recipeFile: FileSystem.display(recipeURL), root: root)
         if let study = recipe.inputs.studyFile {
             let url = try state.inside(study, field: "inputs.study_file")
@@ -92,7 +98,7 @@ public enum Planner {
             instanceMasks: recipe.labels.instanceMasks != nil, semanticMasks: recipe.labels.semanticMasks != nil,
             deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle)
         return ExportPlan(
-            recipe: recipe, recipeText: text, recipePath: recipeURL.path, root: root, output: outputURL,
+            recipe: recipe, recipeText: text, recipePath: FileSystem.display(recipeURL), root: root, output: outputURL,
             overwrite: overwrite, sources: sources, classNames: state.classNames, inputs: state.inputs,
             matching: state.matching, labelMapping: state.mapping, spec: spec, grid: grid,
             sourceChannelIndices: indices, warnings: state.warnings)

@@ -102,11 +102,37 @@ import Testing
         #expect(inspect.stderr.split(separator: "\n").count == 1, "\(inspect.stderr)")
     }
 
+    /// diff follows diff(1): 0 same content, 1 different, 2 error; verify: 0 reproduced, 1 not.
+    @Test func verifyAndDiffExitStatuses() throws {
+        let ws = try Workspace.plateDataset()
+        #expect(try run(["export", "recipe.yaml", "-q", "--output", "out/a.h5"], in: ws.root).status == 0)
+        #expect(try run(["export", "recipe.yaml", "-q", "--output", "out/b.h5"], in: ws.root).status == 0)
+        let verify = try run(["verify", "out/a.h5", "--inputs", "data"], in: ws.root)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.hasSuffix("out/a.h5: VERIFIED (reproduced exactly from its recipe and inputs)\n"))
+        let same = try run(["diff", "out/a.h5", "out/b.h5"], in: ws.root)
+        #expect(same.status == 0 && same.stdout.contains("same content sha256:"))
+
+        try ws.write("recipe.yaml", Workspace.recipe.replacingOccurrences(of: "stride: 24", with: "stride: 16"))
+        #expect(try run(["export", "recipe.yaml", "-q", "--output", "out/c.h5"], in: ws.root).status == 0)
+        let different = try run(["diff", "out/a.h5", "out/c.h5", "--json"], in: ws.root)
+        #expect(different.status == 1)
+        let json = try JSONSerialization.jsonObject(with: Data(different.stdout.utf8)) as? [String: Any]
+        let recipe = json?["recipe"] as? [[String: Any]]
+        #expect(recipe?.first?["key"] as? String == "tiling.stride")
+        #expect(try run(["diff", "out/a.h5", "out/missing.h5"], in: ws.root).status == 2)
+
+        try FileManager.default.removeItem(at: ws.url("data/images/P1/A02.tif"))
+        let broken = try run(["verify", "out/a.h5", "--inputs", "data"], in: ws.root)
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("missing images/P1/A02.tif"), "\(broken.stdout)")
+    }
+
     @Test func helpTeachesTheCommands() throws {
         let ws = try Workspace()
         let help = try run(["--help"], in: ws.root)
         #expect(help.status == 0)
-        for command in ["export", "validate", "inspect"] { #expect(help.stdout.contains(command)) }
+        for command in ["export", "validate", "inspect", "verify", "diff"] { #expect(help.stdout.contains(command)) }
         let exportHelp = try run(["export", "--help"], in: ws.root)
         #expect(exportHelp.stdout.contains("--output"))
         #expect(exportHelp.stdout.contains("--overwrite"))

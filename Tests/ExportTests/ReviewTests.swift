@@ -1,0 +1,88 @@
+import BundleFormat
+import Foundation
+import Testing
+@testable import Export
+
+/// `verify` and `diff`: what a reviewer runs on a published bundle.
+@Suite struct ReviewTests {
+    @Test func verifyReproducesAnUntouchedBundle() throws {
+        let ws = try Workspace.plateDataset()
+        let result = try ws.export()
+        let report = try Verifier.verify(bundle: result.bundle, inputs: ws.url("data"))
+        #expect(report.passed, "\(report)")
+        #expect(report.inputsChecked == 3)
+        #expect(report.reproducedContentHash == result.manifest.contentHash)
+        #expect(ws.outputEntries() == ["tiny.h5", "tiny.h5.manifest.json"])
+    }
+
+    /// One changed input must be named, and exactly the tiles that cover it.
+    @Test func verifyNamesAChangedInputAndItsTiles() throws {
+        let ws = try Workspace.plateDataset()
+        let result = try ws.export()
+        // Same 64x48 size, different pixels.
+        try ws.copy(fixture: "u16_tiled.tif", to: "data/images/P1/A02.tif")
+        let report = try Verifier.verify(bundle: result.bundle, inputs: ws.url("data"))
+        #expect(!report.passed)
+        #expect(report.inputProblems.map(\.path) == ["images/P1/A02.tif"])
+        #expect(report.inputProblems.first?.actualSHA256 != nil)
+        // u16_tiled.tif is 50x40, so A02 now has a different tile grid: position differences.
+        #expect(report.reexportError == nil, "\(report.reexportError ?? "")")
+        #expect(report.differingTiles.allSatisfy { $0.source == "images/P1/A02.tif" })
+        #expect(!report.differingTiles.isEmpty)
+        #expect(report.differingDatasets.contains("/images"))
+    }
+
+    @Test func verifyReportsAMissingInput() throws {
+        let ws = try Workspace.plateDataset()
+        let result = try ws.export()
+        try FileManager.default.removeItem(at: ws.url("data/images/P1/A01.tif"))
+        let report = try Verifier.verify(bundle: result.bundle, inputs: ws.url("data"))
+        #expect(!report.passed)
+        #expect(report.inputProblems == [.init(path: "images/P1/A01.tif",
+                                               expectedSHA256: result.manifest.inputs.first { $0.path == "images/P1/A01.tif" }!.sha256,
+                                               actualSHA256: nil)])
+        #expect(report.reexportError?.contains("images/P1/A01.tif") == true, "\(report.reexportError ?? "")")
+    }
+
+    /// Version 1.1.0 adds one well: the diff shows that image, its six tiles, the table change,
+    /// the class count and the version field, and nothing else.
+    @Test func diffShowsExactlyTheAddedImageAndItsTiles() throws {
+        let ws = try Workspace.plateDataset()
+        let old = try ws.export(output: "out/v1.0.h5")
+        try ws.write("data/table.csv", Workspace.table + "P1,A03,round,third\n")
+        try ws.copy(fixture: "u16_bigendian.tif", to: "data/images/P1/A03.tif")
+        try ws.write("recipe.yaml", Workspace.recipe.replacingOccurrences(of: "version: 0.1.0", with: "version: 0.2.0"))
+        let new = try ws.export(output: "out/v1.1.h5")
+
+        let diff = try BundleDiff.compare(old.bundle, new.bundle)
+        #expect(!diff.sameContent)
+        #expect(diff.datasetVersions == ["0.1.0", "0.2.0"])
+        #expect(diff.tileCounts == [12, 18])
+        #expect(diff.inputs.map(\.path) == ["images/P1/A03.tif", "table.csv"])
+        #expect(diff.inputs.map(\.change) == [.added, .changed])
+        #expect(diff.sources.count == 1)
+        let added = try #require(diff.sources.first)
+        #expect(added.path == "images/P1/A03.tif" && added.change == .added)
+        #expect(added.tilesA == 0 && added.tilesB == 6)
+        #expect(added.tileOrigins == [[0, 0], [24, 0], [48, 0], [0, 24], [24, 24], [48, 24]])
+        #expect(diff.classes == [.init(name: "round", tilesA: 6, tilesB: 12)])
+        #expect(diff.recipe == [.init(key: "dataset.version", a: "0.1.0", b: "0.2.0")])
+    }
+
+    @Test func diffOfABundleWithItselfIsEmpty() throws {
+        let ws = try Workspace.plateDataset()
+        let a = try ws.export(output: "out/a.h5")
+        let b = try ws.export(output: "out/b.h5")
+        let diff = try BundleDiff.compare(a.bundle, b.bundle)
+        #expect(diff.sameContent)
+        #expect(diff.inputs.isEmpty && diff.sources.isEmpty && diff.classes.isEmpty && diff.recipe.isEmpty)
+    }
+
+    @Test func recipeFieldsIgnoreFormattingAndOrder() {
+        let a = "tiling: {size: 32, stride: 24}\ndataset: {name: x, version: 1.0.0}\n"
+        let b = "# comment\ndataset:\n  version: 1.0.0\n  name: x\ntiling:\n  stride: 24\n  size: 32\n"
+        #expect(BundleDiff.recipeChanges(a, b).isEmpty)
+        #expect(BundleDiff.recipeChanges(a, b.replacingOccurrences(of: "stride: 24", with: "stride: 16"))
+                == [.init(key: "tiling.stride", a: "24", b: "16")])
+    }
+}
