@@ -11,7 +11,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if ! python3 -c "import h5py, numpy, tifffile, PIL, yaml" 2>/dev/null; then
+if ! python3 -c "import h5py, numpy, tifffile, PIL, yaml, mlcroissant" 2>/dev/null; then
   echo "installing Python packages for the cross-checks" >&2
   python3 -m pip install -q -r "$(dirname "$0")/requirements-check.txt"
 fi

@@ -18,7 +18,8 @@ for recipe in samples/*/recipe.yaml; do
      && "$bin" validate "$bundle" \
      && python3 scripts/check_bundle.py "$bundle" \
      && python3 scripts/crosscheck_sample.py "$bundle" --inputs "$(dirname "$recipe")/data" \
-     && python3 scripts/verify_tamper.py "$bin" "$bundle" --inputs "$(dirname "$recipe")/data"; then
+     && python3 scripts/verify_tamper.py "$bin" "$bundle" --inputs "$(dirname "$recipe")/data" \
+     && python3 scripts/check_croissant.py "$bundle"; then
     passed=$((passed + 1))
   else
     echo "FAILED: sample $name" >&2

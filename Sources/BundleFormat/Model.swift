@@ -162,9 +162,25 @@ public struct Manifest: Sendable, Codable, Equatable {
     public struct Dataset: Sendable, Codable, Equatable {
         public var name: String
         public var version: String
-        public init(name: String, version: String) {
+        public var description: String?
+        /// SPDX identifier or licence name of the exported data.
+        public var license: String?
+        public var url: String?
+        public var creators: [String]?
+        public var datePublished: String?
+        public init(name: String, version: String, description: String? = nil, license: String? = nil,
+                    url: String? = nil, creators: [String]? = nil, datePublished: String? = nil) {
             self.name = name
             self.version = version
+            self.description = description
+            self.license = license
+            self.url = url
+            self.creators = creators
+            self.datePublished = datePublished
+        }
+        enum CodingKeys: String, CodingKey {
+            case name, version, description, license, url, creators
+            case datePublished = "date_published"
         }
     }
 
@@ -271,6 +287,61 @@ public struct Manifest: Sendable, Codable, Equatable {
         }
     }
 
+    /// Citation and licence facts of the source study (IDR study file), for datasheets and
+    /// Croissant. Contact details (e-mail, addresses) are deliberately not copied.
+    public struct Study: Sendable, Codable, Equatable {
+        public struct Publication: Sendable, Codable, Equatable {
+            public var title: String
+            public var authors: String
+            public var doi: String?
+            public var pubmedID: String?
+            public init(title: String, authors: String, doi: String?, pubmedID: String?) {
+                self.title = title
+                self.authors = authors
+                self.doi = doi
+                self.pubmedID = pubmedID
+            }
+            enum CodingKeys: String, CodingKey {
+                case title, authors, doi
+                case pubmedID = "pubmed_id"
+            }
+        }
+
+        public var accession: String?
+        public var title: String?
+        public var description: String?
+        public var license: String?
+        public var licenseURL: String?
+        public var copyright: String?
+        public var releaseDate: String?
+        public var externalURL: String?
+        public var dataDOI: String?
+        public var publications: [Publication]
+
+        public init(accession: String?, title: String?, description: String?, license: String?, licenseURL: String?,
+                    copyright: String?, releaseDate: String?, externalURL: String?, dataDOI: String?,
+                    publications: [Publication]) {
+            self.accession = accession
+            self.title = title
+            self.description = description
+            self.license = license
+            self.licenseURL = licenseURL
+            self.copyright = copyright
+            self.releaseDate = releaseDate
+            self.externalURL = externalURL
+            self.dataDOI = dataDOI
+            self.publications = publications
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case accession, title, description, license, copyright, publications
+            case licenseURL = "license_url"
+            case releaseDate = "release_date"
+            case externalURL = "external_url"
+            case dataDOI = "data_doi"
+        }
+    }
+
     public var format = Format()
     public var tool: Tool
     public var libraries: [Library]
@@ -282,6 +353,8 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var matching: Matching?
     /// Every source label value, the class it became and how often (LabelSchema's report).
     public var labelMapping: MappingReport?
+    /// The source study, when the recipe names an IDR study file.
+    public var study: Study?
     public var tiling: Tiling
     public var channels: Channels
     public var warnings: [String]
@@ -310,7 +383,7 @@ public struct Manifest: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case format, tool, libraries, recipe, dataset, seed, inputs, counts, matching, tiling, channels
         case labelMapping = "label_mapping"
-        case warnings, datasets, contentHash = "content_hash"
+        case study, warnings, datasets, contentHash = "content_hash"
     }
 
     /// Canonical JSON: sorted keys, pretty-printed, slashes unescaped, trailing newline.

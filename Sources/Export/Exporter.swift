@@ -61,9 +61,33 @@ public enum Exporter {
                               "the written bundle failed validation and was not published: \(report.problems.joined(separator: "; "))")
         }
         manifest = try sidecar(manifest, at: sidecarTemporary)
-        let sidecar = sidecarURL(for: final)
+        let publication: PublicationFiles
+        do {
+            publication = try PublicationFiles.make(bundle: temporary, publishedName: final.lastPathComponent,
+                                                    today: Self.today())
+        } catch {
+            throw ExportError(.output, FileSystem.display(final), "cannot derive the Croissant metadata and datasheet: \(error)")
+        }
+        let names = PublicationFiles.names(forBundle: final.lastPathComponent)
+        let extras: [(name: String, data: Data)] = [
+            (names.tiles, publication.tilesCSV), (names.croissant, publication.croissant),
+            (names.datasheet, Data(publication.datasheet.utf8)),
+        ]
+        var staged: [(temporary: URL, final: URL)] = [(sidecarTemporary, sidecarURL(for: final))]
+        defer { for file in staged { try? fm.removeItem(at: file.temporary) } }
+        for extra in extras {
+            let url = URL(fileURLWithPath: temporary.path + "." + extra.name)
+            do {
+                try extra.data.write(to: url)
+            } catch {
+                throw ExportError(.output, FileSystem.display(directory), "cannot write \(extra.name): \(error.localizedDescription)")
+            }
+            staged.append((url, directory.appendingPathComponent(extra.name)))
+        }
+        // Sidecars first, the bundle last: a bundle under its final name always has complete sidecars.
+        for file in staged { try publish(file.temporary, as: file.final) }
         try publish(temporary, as: final)
-        try publish(sidecarTemporary, as: sidecar)
+        let sidecar = sidecarURL(for: final)
         progress(.published(bundle: FileSystem.display(final), sidecar: FileSystem.display(sidecar)))
         return ExportResult(bundle: final, sidecar: sidecar, manifest: manifest)
     }
@@ -111,6 +135,15 @@ public enum Exporter {
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "finishing the bundle failed: \(error)")
         }
+    }
+
+    /// Today's date (UTC) as `YYYY-MM-DD`, for sidecars whose recipe gives no publication date.
+    static func today() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: Date())
     }
 
     private static func sidecar(_ manifest: Manifest, at url: URL) throws(ExportError) -> Manifest {

@@ -43,6 +43,8 @@ public struct ExportPlan: Sendable {
     public var inputs: [Manifest.InputFile]
     public var matching: Manifest.Matching?
     public var labelMapping: MappingReport?
+    /// Citation facts from the recipe's study file, if any.
+    public var study: Manifest.Study?
     public var spec: BundleSpec
     public var grid: TileGridSpec
     public var sourceChannelIndices: [Int]

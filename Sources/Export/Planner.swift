@@ -32,7 +32,7 @@ public enum Planner {
         if let study = recipe.inputs.studyFile {
             let url = try state.inside(study, field: "inputs.study_file")
             do {
-                _ = try IDRStudy(contentsOf: url)
+                state.study = StudyFacts.make(try IDRStudy(contentsOf: url))
             } catch {
                 throw ExportError(.input, error.location(default: state.shown(study)), error.message)
             }
@@ -100,7 +100,7 @@ public enum Planner {
         return ExportPlan(
             recipe: recipe, recipeText: text, recipePath: FileSystem.display(recipeURL), root: root, output: outputURL,
             overwrite: overwrite, sources: sources, classNames: state.classNames, inputs: state.inputs,
-            matching: state.matching, labelMapping: state.mapping, spec: spec, grid: grid,
+            matching: state.matching, labelMapping: state.mapping, study: state.study, spec: spec, grid: grid,
             sourceChannelIndices: indices, warnings: state.warnings)
     }
 }
@@ -127,6 +127,7 @@ private struct PlanState {
     var mapping: MappingReport?
     var classNames: [String] = []
     var table: AnnotationTable?
+    var study: Manifest.Study?
 
     init(recipe: Recipe, recipeFile: String, root: URL) {
         self.recipe = recipe

@@ -9,6 +9,12 @@ public struct Recipe: Sendable, Equatable {
         public var version: String
         public var description: String
         public var license: String
+        /// Where the training set is published (Croissant `url`).
+        public var url: String?
+        /// Who made the training set (Croissant `creator`).
+        public var creators: [String]
+        /// `YYYY-MM-DD`; the export date when absent.
+        public var datePublished: String?
     }
 
     /// How rows of an IDR-style annotation table are paired with image files.
@@ -298,8 +304,13 @@ private struct RecipeReader {
     }
 
     func dataset(_ node: Node) throws(ExportError) -> Dataset {
-        let m = try mapping(node, "dataset", allowed: ["name", "version", "description", "license"],
+        let m = try mapping(node, "dataset", allowed: ["name", "version", "description", "license", "url", "creators",
+                                                       "date_published"],
                             required: ["name", "version"])
+        let date = try m["date_published"].map { (n) throws(ExportError) in try nonEmptyString(n, "dataset.date_published") }
+        if let date, !Self.isISODate(date) {
+            throw fail(m["date_published"], "dataset.date_published", "'\(date)' is not a date like 2026-11-25")
+        }
         let version = try nonEmptyString(m["version"]!, "dataset.version")
         guard SemanticVersion(version) != nil else {
             throw fail(m["version"], "dataset.version", "'\(version)' is not a semantic version like 1.0.0")
@@ -308,7 +319,17 @@ private struct RecipeReader {
             name: try nonEmptyString(m["name"]!, "dataset.name"),
             version: version,
             description: try m["description"].map { (n) throws(ExportError) in try string(n, "dataset.description") } ?? "",
-            license: try m["license"].map { (n) throws(ExportError) in try string(n, "dataset.license") } ?? "")
+            license: try m["license"].map { (n) throws(ExportError) in try string(n, "dataset.license") } ?? "",
+            url: try m["url"].map { (n) throws(ExportError) in try nonEmptyString(n, "dataset.url") },
+            creators: try m["creators"].map { (n) throws(ExportError) in try stringList(n, "dataset.creators") } ?? [],
+            datePublished: date)
+    }
+
+    static func isISODate(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let month = Int(parts[1]), let day = Int(parts[2]), Int(parts[0]) != nil else { return false }
+        return (1...12).contains(month) && (1...31).contains(day)
     }
 
     func inputs(_ node: Node) throws(ExportError) -> Inputs {

@@ -61,12 +61,17 @@ enum ManifestBuilder {
             Manifest.ClassCount(id: $0, name: plan.classNames[$0], tiles: tilesPerClass[$0], sources: sourcesPerClass[$0])
         }
         let recipe = plan.recipe
-        return Manifest(
+        var manifest = Manifest(
             tool: ToolInfo.tool,
             libraries: ToolInfo.libraries,
             recipe: Manifest.Recipe(path: plan.recipePath, sha256: FileDigest.of(data: Data(plan.recipeText.utf8)),
                                     text: plan.recipeText),
-            dataset: Manifest.Dataset(name: recipe.dataset.name, version: recipe.dataset.version),
+            dataset: Manifest.Dataset(name: recipe.dataset.name, version: recipe.dataset.version,
+                                      description: recipe.dataset.description.isEmpty ? nil : recipe.dataset.description,
+                                      license: recipe.dataset.license.isEmpty ? nil : recipe.dataset.license,
+                                      url: recipe.dataset.url,
+                                      creators: recipe.dataset.creators.isEmpty ? nil : recipe.dataset.creators,
+                                      datePublished: recipe.dataset.datePublished),
             seed: recipe.seed,
             inputs: plan.inputs,
             counts: Manifest.Counts(tiles: plan.tileCount, sources: plan.sources.count, unlabeledTiles: unlabeled,
@@ -80,5 +85,7 @@ enum ManifestBuilder {
                                         pixelType: plan.spec.pixelType,
                                         palette: recipe.channels.palette?.rawValue),
             warnings: plan.warnings)
+        manifest.study = plan.study
+        return manifest
     }
 }

@@ -12,7 +12,7 @@ import Testing
         #expect(report.passed, "\(report)")
         #expect(report.inputsChecked == 3)
         #expect(report.reproducedContentHash == result.manifest.contentHash)
-        #expect(ws.outputEntries() == ["tiny.h5", "tiny.h5.manifest.json"])
+        #expect(ws.outputEntries() == Workspace.published("tiny.h5"))
     }
 
     /// One changed input must be named, and exactly the tiles that cover it.
@@ -84,5 +84,39 @@ import Testing
         #expect(BundleDiff.recipeChanges(a, b).isEmpty)
         #expect(BundleDiff.recipeChanges(a, b.replacingOccurrences(of: "stride: 24", with: "stride: 16"))
                 == [.init(key: "tiling.stride", a: "24", b: "16")])
+    }
+
+    /// The sidecars are published with the bundle, hash the published bytes, and carry the
+    /// study's citation but none of its contact details.
+    @Test func croissantAndDatasheetArePublishedWithTheBundle() throws {
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../samples/idr0035-moa").standardizedFileURL
+        let ws = try Workspace()
+        let result = try Exporter.run(Planner.plan(recipeAt: samples.appendingPathComponent("recipe.yaml"),
+                                                   output: ws.url("out/moa.h5").path))
+        #expect(ws.outputEntries() == ["moa.h5", "moa.h5.croissant.json", "moa.h5.datasheet.md",
+                                       "moa.h5.manifest.json", "moa.h5.tiles.csv"])
+        let croissant = try JSONSerialization.jsonObject(with: Data(contentsOf: ws.url("out/moa.h5.croissant.json"))) as? [String: Any]
+        let files = croissant?["distribution"] as? [[String: Any]]
+        let bundleBytes = try Data(contentsOf: result.bundle)
+        #expect(files?.first?["sha256"] as? String == FileDigest.of(data: bundleBytes))
+        #expect(files?.first?["contentUrl"] as? String == "moa.h5")
+        #expect(croissant?["version"] as? String == "1.0.0")
+        #expect(croissant?["datePublished"] as? String == "2026-11-25")
+        #expect((croissant?["citeAs"] as? String)?.contains("10.1158/1535-7163.MCT-09-1148") == true)
+        let csv = try String(contentsOf: ws.url("out/moa.h5.tiles.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 1 + result.manifest.counts.tiles)
+        #expect(csv.hasPrefix("tile,source,x,y,width,height,label,class\n0,images/Week1_22123/B3.tif,0,0,64,64,0,Actin disruptors\n"))
+
+        let datasheet = try String(contentsOf: ws.url("out/moa.h5.datasheet.md"), encoding: .utf8)
+        #expect(datasheet.contains("| 0 | Actin disruptors | 36 | 3 |"))
+        #expect(datasheet.contains(result.manifest.contentHash))
+        for text in [datasheet, String(decoding: try Data(contentsOf: result.sidecar), as: UTF8.self)] {
+            #expect(!text.contains("@ed.ac.uk"), "a study contact e-mail leaked")
+            #expect(!text.contains("Institute of Genetics"), "a study postal address leaked")
+        }
+        // The study file lists six publications with parallel title/author/DOI columns.
+        #expect(result.manifest.study?.publications.count == 6)
+        #expect(result.manifest.study?.publications.last?.doi == "https://doi.org/10.1038/nmeth.4397")
     }
 }

@@ -37,6 +37,11 @@ final class Workspace {
         (try? FileManager.default.contentsOfDirectory(atPath: url("out").path))?.sorted() ?? []
     }
 
+    /// What an export publishes for a bundle named `name`, sorted.
+    static func published(_ name: String) -> [String] {
+        [name, "\(name).croissant.json", "\(name).datasheet.md", "\(name).manifest.json", "\(name).tiles.csv"]
+    }
+
     /// A plate/well dataset: two 64x48 uint16 TIFFs, a table with a phenotype per well and a
     /// recipe labelling them; the recipe text can be edited before use.
     static let table = #"""
