@@ -124,6 +124,13 @@ struct PrivacyTests {
         #expect(a.manifest.pseudonymKeyFingerprint?.count == 16)
     }
 
+    /// The worked example of specs/samples/v1.md §6, computed with Python's hmac and hashlib.
+    @Test func specWorkedExample() {
+        let p = Pseudonymizer(key: Array(Self.key1.utf8))
+        #expect(p.pseudonym("Jane Doe") == "pid_6cee1bbf9ab2dba61e61953c2fb14494")
+        #expect(p.keyFingerprint == "3e4586d142e6a412")
+    }
+
     @Test func noPlainHashOfAnIdentifierAppearsAnywhere() throws {
         let json = try canonicalJSON(try pseudonymized(key: Self.key1))
         for value in ["Jane Doe", "John Smith", "Ada Lovelace", "Alan Turing", "S1", "S2", Self.key1] {
