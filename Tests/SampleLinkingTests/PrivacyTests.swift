@@ -52,7 +52,7 @@ struct PrivacyTests {
         (["email"], ["a@b.org"]), (["contact"], ["jane.doe@example.org", "x@y.co.uk"]),
         (["tel"], ["+44 1223 555 0100", "(617) 555-0199"]), (["ref"], ["MRN 004211", "MRN-77812"]),
         (["x"], ["123-45-6789"]), (["home"], ["12 Mill Road, Cambridge", "3 Baker Street"]),
-        (["Date of Birth"], ["1960-01-01"]), (["DOB"], ["x"]), (["Name"], ["x"]), (["zip"], ["02139"]),
+        (["Date of Birth"], ["1960-01-01"]), (["reviewer"], ["Jane Doe", "John Smith", "Ada Lovelace", "Jane Doe"]), (["DOB"], ["x"]), (["Name"], ["x"]), (["zip"], ["02139"]),
     ])
     func identifiersAreDetected(name: [String], values: [String]) {
         let byName = IdentifierDetector.reason(forName: name[0])
