@@ -38,6 +38,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        .target(name: "SampleLinking", dependencies: ["AVDB", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "trainset", dependencies: [
             "Export", "BundleFormat",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -51,6 +52,7 @@ let package = Package(
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "Raster"]),
         .testTarget(name: "LabelSchemaTests", dependencies: ["LabelSchema"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "BundleFormat", "Raster", "ImageFormats", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "SampleLinkingTests", dependencies: ["SampleLinking", "AVDB", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )
