@@ -58,12 +58,6 @@ public struct Schema: Sendable, Equatable {
         }
         return out
     }
-
-    /// The class table as a `ClassList` for code that needs dense ids 0..<k (position in
-    /// `classes` sorted by id); callers map schema ids through `classes.sorted { $0.id < $1.id }`.
-    public var classList: ClassList {
-        get throws(LabelSchemaError) { try ClassList(names: classes.sorted { $0.id < $1.id }.map(\.name)) }
-    }
 }
 
 /// One class of a schema.
