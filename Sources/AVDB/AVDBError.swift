@@ -49,6 +49,10 @@ public struct AVDBError: Error, CustomStringConvertible, Sendable, Equatable {
         case unsupportedMask
         /// The image reader failed on a mask or image file.
         case imageUnreadable
+        /// An annotation file (COCO, VOC, GeoJSON, box CSV) is not of the expected structure.
+        case malformedAnnotation
+        /// A box, point or polygon is degenerate or outside its image under the `error` policy.
+        case invalidGeometry
     }
 
     /// What went wrong.

@@ -54,11 +54,11 @@ private let moa = ["Actin disruptors", "Aurora kinase inhibitors", "DMSO", "Micr
         let report = n.report
         #expect(report.emptyCount == 2)
         #expect(report.entries == [
-            .init(value: "Actin disruptors", classId: 0, className: "Actin disruptors", count: 1, locations: []),
-            .init(value: "DMSO", classId: 2, className: "DMSO", count: 2, locations: []),
+            .init(value: "Actin disruptors", classId: 0, className: "Actin disruptors", rule: .exact, count: 1, locations: []),
+            .init(value: "DMSO", classId: 2, className: "DMSO", rule: .exact, count: 2, locations: []),
             .init(value: "Eg5 inhibitors", classId: nil, className: nil, count: 2,
                   locations: ["annotation.csv:6", "annotation.csv:9"]),
-            .init(value: "dmso", classId: 2, className: "DMSO", count: 1, locations: []),
+            .init(value: "dmso", classId: 2, className: "DMSO", rule: .normalized, count: 1, locations: []),
         ])
         #expect(report.unmapped.map(\.value) == ["Eg5 inhibitors"])
     }
@@ -93,7 +93,7 @@ private let moa = ["Actin disruptors", "Aurora kinase inhibitors", "DMSO", "Micr
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let json = String(decoding: try encoder.encode(n.report), as: UTF8.self)
-        #expect(json == #"{"emptyCount":0,"entries":[{"classId":0,"className":"DMSO","count":1,"locations":[],"value":"DMSO"},"#
+        #expect(json == #"{"emptyCount":0,"entries":[{"classId":0,"className":"DMSO","count":1,"locations":[],"rule":"exact","value":"DMSO"},"#
             + #"{"count":1,"locations":["r2"],"value":"x"}]}"#)
         #expect(try JSONDecoder().decode(MappingReport.self, from: Data(json.utf8)) == n.report)
     }
