@@ -73,7 +73,7 @@ public enum AugmentationStep: Codable, Sendable, Equatable {
     case stainJitter(probability: Double, alpha: Double, beta: Double)
     /// Per-channel normalization to float32; always applied. The statistics used are recorded
     /// with the tile.
-    case normalize(NormalizationMethod)
+    case normalize(method: NormalizationMethod)
 
     /// The step's coded name, used in error messages.
     var name: String {
@@ -244,7 +244,7 @@ public struct AugmentationPipeline: Codable, Sendable, Equatable {
                 let b = (0 ..< 3).map { _ in r.uniform(-beta, beta) }
                 if happens { drawn.append(.stainJitter(alpha: a, beta: b)) }
             case .normalize(let method):
-                drawn.append(.normalize(method))
+                drawn.append(.normalize(method: method))
             }
         }
         return DrawnAugmentation(steps: drawn)
@@ -268,7 +268,7 @@ public enum DrawnStep: Codable, Sendable, Equatable {
     /// Row-major C × C.
     case channelMix(matrix: [Double])
     case stainJitter(alpha: [Double], beta: [Double])
-    case normalize(NormalizationMethod)
+    case normalize(method: NormalizationMethod)
 }
 
 /// The drawn parameters of one tile variant, in pipeline order (steps that did not happen are

@@ -118,7 +118,7 @@ public enum Kernels {
     /// Path used for separable resampling and blur.
     public static let separablePath: Path = .loop
     /// Path used for channel mixing and colour deconvolution.
-    public static let mixPath: Path = .loop
+    public static let mixPath: Path = .blas
     /// Path used for warp coordinate generation.
     public static let coordinatesPath: Path = .loop
 
