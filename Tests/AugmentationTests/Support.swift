@@ -56,7 +56,7 @@ func wholeTile(_ sample: SampleTargets) -> Tile {
 }
 
 /// The augmented tile as a new sample, so that transforms can be chained.
-func asSample(_ t: AugmentedTile, keepingInstanceLinks boxes: Bool = true) -> SampleTargets {
+func asSample(_ t: AugmentedTile) -> SampleTargets {
     SampleTargets(image: t.image, semantic: t.semantic, instances: t.instances, boxes: t.boxes, points: t.points,
                   polygons: t.polygons)
 }
