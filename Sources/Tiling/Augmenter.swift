@@ -11,11 +11,12 @@ public struct AugmentedTile: Sendable, Equatable {
     public var semantic: LabelImage?
     public var instances: LabelImage?
     /// Boxes that survived (recomputed from the instance mask for boxes with an `instance`).
-    public var boxes: [Box]
+    public var boxes: [LabeledBox]
     /// Points that land inside the tile.
-    public var points: [Point]
-    /// Polygons clipped to the tile; empty ones are dropped.
-    public var polygons: [Polygon]
+    public var points: [LabeledPoint]
+    /// Polygons clipped to the tile (each ring on its own); those whose outer ring vanishes are
+    /// dropped, as are vanished holes.
+    public var polygons: [LabeledPolygon]
     /// Per channel, the statistics `normalize` used ([low, high] percentiles or [mean, std]),
     /// one array per normalize step, so a model can undo them.
     public var normalization: [[[Double]]]
@@ -115,17 +116,22 @@ public enum Augmenter {
             image: outImage, semantic: semantic, instances: instances,
             boxes: transformBoxes(sample.boxes, warp: warp, instances: instances, filter: boxFilter),
             points: sample.points.compactMap { p in
-                let q = warp.forwardPoint(p.x, p.y)
+                let q = warp.forwardPoint(p.point.x, p.point.y)
                 guard q.x >= 0, q.y >= 0, q.x < Double(warp.width), q.y < Double(warp.height) else { return nil }
-                return Point(x: q.x, y: q.y, label: p.label)
+                return LabeledPoint(Point2D(x: q.x, y: q.y), label: p.label)
             },
-            polygons: sample.polygons.compactMap { polygon in
-                let moved = polygon.vertices.map { v in
-                    let q = warp.forwardPoint(v.x, v.y)
-                    return Point2(x: q.x, y: q.y)
+            polygons: sample.polygons.compactMap { labeled in
+                func move(_ ring: [Point2D]) -> [Point2D]? {
+                    let moved = ring.map { v in
+                        let q = warp.forwardPoint(v.x, v.y)
+                        return Point2D(x: q.x, y: q.y)
+                    }
+                    let clipped = clip(moved, width: Double(warp.width), height: Double(warp.height))
+                    return clipped.count >= 3 ? clipped : nil
                 }
-                let clipped = clip(moved, width: Double(warp.width), height: Double(warp.height))
-                return clipped.count >= 3 ? Polygon(vertices: clipped, label: polygon.label) : nil
+                guard let exterior = move(labeled.polygon.exterior) else { return nil }
+                return LabeledPolygon(Polygon(exterior: exterior, holes: labeled.polygon.holes.compactMap(move)),
+                                      label: labeled.label)
             },
             normalization: normalization)
     }
@@ -273,30 +279,31 @@ func nearest(_ labels: LabelImage, coords: (x: [Double], y: [Double]), warp: War
 /// Boxes after the warp: from the transformed instance mask when the box names an instance
 /// and there is a mask, else the bounds of its transformed outline (sampled every pixel, so
 /// elastic bends are followed), clipped and filtered.
-func transformBoxes(_ boxes: [Box], warp: Warp, instances: LabelImage?, filter: BoxFilter) -> [Box] {
+func transformBoxes(_ boxes: [LabeledBox], warp: Warp, instances: LabelImage?, filter: BoxFilter) -> [LabeledBox] {
     let maskBoxes = instances.map { mask in
         Dictionary(uniqueKeysWithValues: instanceBoxes(mask).map { ($0.id, $0.box) })
     }
-    return boxes.compactMap { box in
-        if let id = box.instance, let maskBoxes {
+    return boxes.compactMap { labeled in
+        if let id = labeled.instance, let maskBoxes {
             guard let r = maskBoxes[id] else { return nil }
-            return Box(x0: Double(r.x), y0: Double(r.y), x1: Double(r.x + r.width), y1: Double(r.y + r.height),
-                       label: box.label, instance: id)
+            return LabeledBox(Box(xMin: Double(r.x), yMin: Double(r.y), xMax: Double(r.x + r.width), yMax: Double(r.y + r.height)),
+                              label: labeled.label, instance: id)
         }
+        let box = labeled.box
         var outline: [(x: Double, y: Double)] = []
-        let steps = max(Int((box.x1 - box.x0).rounded(.up)), Int((box.y1 - box.y0).rounded(.up)), 1)
+        let steps = max(Int(box.width.rounded(.up)), Int(box.height.rounded(.up)), 1)
         for k in 0 ... steps {
             let t = Double(k) / Double(steps)
-            let x = box.x0 + t * (box.x1 - box.x0), y = box.y0 + t * (box.y1 - box.y0)
-            outline += [warp.forwardPoint(x, box.y0), warp.forwardPoint(x, box.y1),
-                        warp.forwardPoint(box.x0, y), warp.forwardPoint(box.x1, y)]
+            let x = box.xMin + t * box.width, y = box.yMin + t * box.height
+            outline += [warp.forwardPoint(x, box.yMin), warp.forwardPoint(x, box.yMax),
+                        warp.forwardPoint(box.xMin, y), warp.forwardPoint(box.xMax, y)]
         }
-        let moved = Box(x0: outline.map(\.x).min()!, y0: outline.map(\.y).min()!,
-                        x1: outline.map(\.x).max()!, y1: outline.map(\.y).max()!, label: box.label, instance: box.instance)
-        let clipped = Box(x0: max(moved.x0, 0), y0: max(moved.y0, 0), x1: min(moved.x1, Double(warp.width)),
-                          y1: min(moved.y1, Double(warp.height)), label: box.label, instance: box.instance)
+        let moved = Box(xMin: outline.map(\.x).min()!, yMin: outline.map(\.y).min()!,
+                        xMax: outline.map(\.x).max()!, yMax: outline.map(\.y).max()!)
+        let clipped = Box(xMin: max(moved.xMin, 0), yMin: max(moved.yMin, 0), xMax: min(moved.xMax, Double(warp.width)),
+                          yMax: min(moved.yMax, Double(warp.height)))
         guard clipped.area >= filter.minArea, moved.area > 0, clipped.area / moved.area >= filter.minVisibility else { return nil }
-        return clipped
+        return LabeledBox(clipped, label: labeled.label, instance: labeled.instance)
     }
 }
 

@@ -1,41 +1,27 @@
 import Raster
 
-/// A point in continuous source or tile coordinates (pixel (i, j) covers [i, i + 1) × [j, j + 1)).
-public struct Point2: Codable, Sendable, Equatable {
-    public var x: Double
-    public var y: Double
-    public init(x: Double, y: Double) { (self.x, self.y) = (x, y) }
-}
-
-/// An axis-aligned box [x0, x1) × [y0, y1) with a caller-defined label.
-public struct Box: Codable, Sendable, Equatable {
-    public var x0, y0, x1, y1: Double
-    /// The class id, or any id the caller uses to link the box to its record.
+/// A box with its class (or any id the caller links it by) and, when the sample has an instance
+/// mask, the id of its object there: such boxes are recomputed from the transformed mask instead
+/// of from transformed corners. Coordinates follow `Raster.Box`.
+public struct LabeledBox: Codable, Sendable, Equatable {
+    public var box: Box
     public var label: Int
-    /// The instance-mask id of the object, when the sample has an instance mask: the box is
-    /// then recomputed from the transformed mask instead of from transformed corners.
     public var instance: UInt32?
-
-    public init(x0: Double, y0: Double, x1: Double, y1: Double, label: Int, instance: UInt32? = nil) {
-        (self.x0, self.y0, self.x1, self.y1, self.label, self.instance) = (x0, y0, x1, y1, label, instance)
-    }
-
-    public var area: Double { max(x1 - x0, 0) * max(y1 - y0, 0) }
+    public init(_ box: Box, label: Int, instance: UInt32? = nil) { (self.box, self.label, self.instance) = (box, label, instance) }
 }
 
-/// A labelled point (a keypoint or an object centre).
-public struct Point: Codable, Sendable, Equatable {
-    public var x: Double
-    public var y: Double
+/// A keypoint or object centre with its label.
+public struct LabeledPoint: Codable, Sendable, Equatable {
+    public var point: Point2D
     public var label: Int
-    public init(x: Double, y: Double, label: Int) { (self.x, self.y, self.label) = (x, y, label) }
+    public init(_ point: Point2D, label: Int) { (self.point, self.label) = (point, label) }
 }
 
-/// A labelled simple polygon, vertices in order.
-public struct Polygon: Codable, Sendable, Equatable {
-    public var vertices: [Point2]
+/// A polygon (outer ring and holes) with its label.
+public struct LabeledPolygon: Codable, Sendable, Equatable {
+    public var polygon: Polygon
     public var label: Int
-    public init(vertices: [Point2], label: Int) { (self.vertices, self.label) = (vertices, label) }
+    public init(_ polygon: Polygon, label: Int) { (self.polygon, self.label) = (polygon, label) }
 }
 
 /// Everything that must move together: the image and every kind of label on it, in source
@@ -46,12 +32,12 @@ public struct SampleTargets: Sendable, Equatable {
     public var semantic: LabelImage?
     /// Object id per pixel (0 = background).
     public var instances: LabelImage?
-    public var boxes: [Box]
-    public var points: [Point]
-    public var polygons: [Polygon]
+    public var boxes: [LabeledBox]
+    public var points: [LabeledPoint]
+    public var polygons: [LabeledPolygon]
 
     public init(image: ImageBuffer, semantic: LabelImage? = nil, instances: LabelImage? = nil,
-                boxes: [Box] = [], points: [Point] = [], polygons: [Polygon] = []) {
+                boxes: [LabeledBox] = [], points: [LabeledPoint] = [], polygons: [LabeledPolygon] = []) {
         for mask in [semantic, instances].compactMap({ $0 }) {
             precondition(mask.width == image.width && mask.height == image.height, "mask size differs from image")
         }
@@ -95,19 +81,19 @@ public func instanceBoxes(_ mask: LabelImage) -> [(id: UInt32, box: PixelRect)] 
     }
 }
 
-/// Sutherland–Hodgman clipping of `polygon` to [0, width] × [0, height].
-func clip(_ polygon: [Point2], width: Double, height: Double) -> [Point2] {
-    var points = polygon
-    let edges: [(Point2) -> Double] = [{ $0.x }, { width - $0.x }, { $0.y }, { height - $0.y }]
+/// Sutherland–Hodgman clipping of one polygon ring to [0, width] × [0, height].
+func clip(_ ring: [Point2D], width: Double, height: Double) -> [Point2D] {
+    var points = ring
+    let edges: [(Point2D) -> Double] = [{ $0.x }, { width - $0.x }, { $0.y }, { height - $0.y }]
     for inside in edges {
         guard !points.isEmpty else { break }
-        var out: [Point2] = []
+        var out: [Point2D] = []
         for (i, current) in points.enumerated() {
             let previous = points[(i + points.count - 1) % points.count]
             let ci = inside(current), pi = inside(previous)
             if (ci >= 0) != (pi >= 0) {
                 let t = pi / (pi - ci)
-                out.append(Point2(x: previous.x + t * (current.x - previous.x), y: previous.y + t * (current.y - previous.y)))
+                out.append(Point2D(x: previous.x + t * (current.x - previous.x), y: previous.y + t * (current.y - previous.y)))
             }
             if ci >= 0 { out.append(current) }
         }

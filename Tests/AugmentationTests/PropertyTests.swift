@@ -21,12 +21,13 @@ struct PropertyTests {
         #expect(a.boxes == b.boxes)
         #expect(a.points.count == b.points.count)
         for (p, q) in zip(a.points, b.points) {
-            #expect(abs(p.x - q.x) < 1e-9 && abs(p.y - q.y) < 1e-9 && p.label == q.label)
+            #expect(abs(p.point.x - q.point.x) < 1e-9 && abs(p.point.y - q.point.y) < 1e-9 && p.label == q.label)
         }
         #expect(a.polygons.count == b.polygons.count)
         for (p, q) in zip(a.polygons, b.polygons) {
-            #expect(p.vertices.count == q.vertices.count)
-            for (u, v) in zip(p.vertices, q.vertices) { #expect(abs(u.x - v.x) < 1e-9 && abs(u.y - v.y) < 1e-9) }
+            let ringsP = [p.polygon.exterior] + p.polygon.holes, ringsQ = [q.polygon.exterior] + q.polygon.holes
+            #expect(ringsP.map(\.count) == ringsQ.map(\.count) && ringsP.count == 2)
+            for (u, v) in zip(ringsP.joined(), ringsQ.joined()) { #expect(abs(u.x - v.x) < 1e-9 && abs(u.y - v.y) < 1e-9) }
         }
     }
 
@@ -87,24 +88,26 @@ struct PropertyTests {
             let id = try #require(box.instance)
             for y in 0 ..< mask.height {
                 for x in 0 ..< mask.width where mask.values[y * mask.width + x] == id {
-                    #expect(Double(x) >= box.x0 && Double(x + 1) <= box.x1 && Double(y) >= box.y0 && Double(y + 1) <= box.y1)
+                    #expect(Double(x) >= box.box.xMin && Double(x + 1) <= box.box.xMax
+                            && Double(y) >= box.box.yMin && Double(y + 1) <= box.box.yMax)
                 }
             }
         }
         // Boxes without a mask: the transformed box covers its transformed interior.
-        let plain = SampleTargets(image: sample.image, boxes: sample.boxes.map {
-            Box(x0: $0.x0, y0: $0.y0, x1: $0.x1, y1: $0.y1, label: $0.label)
-        })
+        let plain = SampleTargets(image: sample.image, boxes: sample.boxes.map { LabeledBox($0.box, label: $0.label) })
         let moved = try Augmenter.apply(DrawnAugmentation(steps: steps), to: plain, tile: wholeTile(plain), border: .reflect,
                                         padValue: 0, boxFilter: BoxFilter(minArea: 0, minVisibility: 0))
         let warp = Augmenter.makeWarp(DrawnAugmentation(steps: steps), tile: wholeTile(plain))
-        for box in moved.boxes {
-            let source = plain.boxes.first { $0.label == box.label }!
+        #expect(!moved.boxes.isEmpty)
+        for labeled in moved.boxes {
+            let source = plain.boxes.first { $0.label == labeled.label }!.box, box = labeled.box
             for t in stride(from: 0.1, to: 1, by: 0.2) {
                 for u in stride(from: 0.1, to: 1, by: 0.2) {
-                    let q = warp.forwardPoint(source.x0 + t * (source.x1 - source.x0), source.y0 + u * (source.y1 - source.y0))
+                    let q = warp.forwardPoint(source.xMin + t * source.width, source.yMin + u * source.height)
                     let inside = q.x >= 0 && q.y >= 0 && q.x <= Double(warp.width) && q.y <= Double(warp.height)
-                    if inside { #expect(q.x >= box.x0 - 1e-9 && q.x <= box.x1 + 1e-9 && q.y >= box.y0 - 1e-9 && q.y <= box.y1 + 1e-9) }
+                    if inside {
+                        #expect(q.x >= box.xMin - 1e-9 && q.x <= box.xMax + 1e-9 && q.y >= box.yMin - 1e-9 && q.y <= box.yMax + 1e-9)
+                    }
                 }
             }
         }
@@ -118,19 +121,19 @@ struct PropertyTests {
                                    interpolation: .bilinear)], sample)
         let cx = Double(sample.image.width) / 2, cy = Double(sample.image.height) / 2
         let th = rotation * .pi / 180, k = tan(shear * .pi / 180)
-        var expected: [Point] = []
+        var expected: [LabeledPoint] = []
         for p in sample.points {
-            let x = scale * (p.x - cx), y = scale * (p.y - cy)
+            let x = scale * (p.point.x - cx), y = scale * (p.point.y - cy)
             let sx = x + k * y
             let qx = cx + tx + cos(th) * sx + sin(th) * y, qy = cy + ty - sin(th) * sx + cos(th) * y
             if qx >= 0, qy >= 0, qx < Double(sample.image.width), qy < Double(sample.image.height) {
-                expected.append(Point(x: qx, y: qy, label: p.label))
+                expected.append(LabeledPoint(Point2D(x: qx, y: qy), label: p.label))
             }
         }
         #expect(out.points.count == expected.count && !expected.isEmpty)
         for (p, q) in zip(out.points, expected) {
             #expect(p.label == q.label)
-            #expect(abs(p.x - q.x) <= 0.5 && abs(p.y - q.y) <= 0.5, "point \(p) vs analytic \(q)")
+            #expect(abs(p.point.x - q.point.x) <= 0.5 && abs(p.point.y - q.point.y) <= 0.5, "point \(p) vs analytic \(q)")
         }
     }
 
@@ -144,11 +147,11 @@ struct PropertyTests {
         var checked = 0
         let warp = Augmenter.makeWarp(DrawnAugmentation(steps: steps), tile: wholeTile(sample))
         for p in sample.points {
-            let id = before.values[Int(p.y) * before.width + Int(p.x)]
+            let id = before.values[Int(p.point.y) * before.width + Int(p.point.x)]
             guard id != 0 else { continue }
-            let moved = warp.forwardPoint(p.x, p.y)
+            let moved = warp.forwardPoint(p.point.x, p.point.y)
             guard moved.x >= 1, moved.y >= 1, moved.x < Double(after.width - 1), moved.y < Double(after.height - 1) else { continue }
-            #expect(out.points.contains { abs($0.x - moved.x) < 1e-12 && abs($0.y - moved.y) < 1e-12 && $0.label == p.label })
+            #expect(out.points.contains { abs($0.point.x - moved.x) < 1e-12 && abs($0.point.y - moved.y) < 1e-12 && $0.label == p.label })
             // Within 0.5 px: one of the pixels touching that disc holds the id.
             let near = [(-0.5, 0.0), (0.5, 0.0), (0.0, -0.5), (0.0, 0.5), (0.0, 0.0)].map { d in
                 after.values[Int(moved.y + d.1) * after.width + Int(moved.x + d.0)]

@@ -37,13 +37,19 @@ func dsbSample(_ id: String, crop: PixelRect, channels: Int = 3) throws -> Sampl
     }
     let semantic = LabelImage(width: crop.width, height: crop.height, values: instances.values.map { $0 > 0 ? 1 : 0 })
     let boxes = instanceBoxes(instances).map { item in
-        Box(x0: Double(item.box.x), y0: Double(item.box.y), x1: Double(item.box.x + item.box.width),
-            y1: Double(item.box.y + item.box.height), label: Int(item.id), instance: item.id)
+        LabeledBox(Box(xMin: Double(item.box.x), yMin: Double(item.box.y), xMax: Double(item.box.x + item.box.width),
+                       yMax: Double(item.box.y + item.box.height)), label: Int(item.id), instance: item.id)
     }
-    let points = boxes.map { Point(x: ($0.x0 + $0.x1) / 2, y: ($0.y0 + $0.y1) / 2, label: $0.label) }
-    let polygons = boxes.prefix(5).map { b in
-        Polygon(vertices: [Point2(x: b.x0, y: b.y0), Point2(x: b.x1, y: b.y0), Point2(x: b.x1, y: b.y1),
-                           Point2(x: b.x0, y: b.y1)], label: b.label)
+    let points = boxes.map { LabeledPoint(Point2D(x: ($0.box.xMin + $0.box.xMax) / 2, y: ($0.box.yMin + $0.box.yMax) / 2),
+                                          label: $0.label) }
+    // Each box outline as a polygon, with a hole in its middle third.
+    let polygons = boxes.prefix(5).map { l in
+        let b = l.box, w = b.width / 3, h = b.height / 3
+        func ring(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> [Point2D] {
+            [Point2D(x: x0, y: y0), Point2D(x: x1, y: y0), Point2D(x: x1, y: y1), Point2D(x: x0, y: y1)]
+        }
+        return LabeledPolygon(Polygon(exterior: ring(b.xMin, b.yMin, b.xMax, b.yMax),
+                                      holes: [ring(b.xMin + w, b.yMin + h, b.xMax - w, b.yMax - h)]), label: l.label)
     }
     return SampleTargets(image: image, semantic: semantic, instances: instances, boxes: boxes, points: points,
                          polygons: polygons)
