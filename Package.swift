@@ -51,6 +51,8 @@ let package = Package(
         .testTarget(name: "AVDBTests", dependencies: ["AVDB", "Raster", "ImageFormats"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "Raster"]),
         .testTarget(name: "LabelSchemaTests", dependencies: ["LabelSchema"]),
+        .testTarget(name: "AugmentationTests", dependencies: ["Tiling", "Raster", "ImageFormats"]),
+        .executableTarget(name: "TilingBenchmarks", dependencies: ["Tiling", "Raster"], path: "Benchmarks/TilingBenchmarks"),
         .testTarget(name: "ExportTests", dependencies: ["Export", "BundleFormat", "Raster", "ImageFormats", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SampleLinkingTests", dependencies: ["SampleLinking", "AVDB", .product(name: "Crypto", package: "swift-crypto")]),
     ],

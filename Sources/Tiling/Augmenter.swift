@@ -1,0 +1,378 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Raster
+
+/// One augmented tile: every target moved by the same drawn parameters, in tile coordinates.
+public struct AugmentedTile: Sendable, Equatable {
+    public var image: ImageBuffer
+    public var semantic: LabelImage?
+    public var instances: LabelImage?
+    /// Boxes that survived (recomputed from the instance mask for boxes with an `instance`).
+    public var boxes: [LabeledBox]
+    /// Points that land inside the tile.
+    public var points: [LabeledPoint]
+    /// Polygons clipped to the tile (each ring on its own); those whose outer ring vanishes are
+    /// dropped, as are vanished holes.
+    public var polygons: [LabeledPolygon]
+    /// Per channel, the statistics `normalize` used ([low, high] percentiles or [mean, std]),
+    /// one array per normalize step, so a model can undo them.
+    public var normalization: [[[Double]]]
+}
+
+/// Applies drawn augmentations to a tile of a sample.
+public enum Augmenter {
+    /// The tile `tile` of `sample`, augmented by `drawn`.
+    ///
+    /// The warp maps the output tile back into the *source image*, so rotated or shifted tiles
+    /// take their corners from the surrounding image rather than from padding; only where the
+    /// source image itself ends does `border` apply (`reflect` mirrors image and masks alike,
+    /// `constant`/`drop` fill the image with `padValue` and masks with 0).
+    ///
+    /// Intensities use the drawn interpolation, masks nearest neighbour, so a mask holds only
+    /// ids it held before (plus 0 where the border is constant). Throws `unsupportedImage`
+    /// when a step cannot apply to this image (stain jitter needs three channels, channel
+    /// mixing the channel count it was drawn for).
+    public static func apply(_ drawn: DrawnAugmentation, to sample: SampleTargets, tile: Tile,
+                             border: EdgePolicy, padValue: Double, boxFilter: BoxFilter) throws(TilingError) -> AugmentedTile {
+        let warp = makeWarp(drawn, tile: tile)
+        let bicubic = drawn.steps.contains {
+            switch $0 {
+            case .affine(_, _, _, _, _, .bicubic), .elastic(_, _, _, .bicubic): true
+            default: false
+            }
+        }
+        let coords = warp.sourceCoordinates()
+        let image = sample.image
+        let reflect = border == .reflect
+        var planes = resample(floatPlanes(image), width: image.width, height: image.height, channels: image.channels,
+                              coords: coords, filter: warp.isLattice ? nil : (bicubic ? .bicubic : .bilinear),
+                              reflect: reflect, pad: Float(padValue))
+        let semantic = sample.semantic.map { nearest($0, coords: coords, warp: warp, reflect: reflect) }
+        let instances = sample.instances.map { nearest($0, coords: coords, warp: warp, reflect: reflect) }
+
+        var normalization: [[[Double]]] = []
+        let n = warp.width * warp.height
+        let range = valueRange(image.pixelType)
+        for (index, step) in drawn.steps.enumerated() {
+            func unsupported(_ message: String) -> TilingError {
+                TilingError(code: .unsupportedImage, message: message, field: "steps[\(index)]")
+            }
+            switch step {
+            case .flip, .rot90, .affine, .elastic:
+                continue
+            case .blur(let sigma):
+                let rows = BandMatrix.gaussian(count: warp.height, sigma: sigma)
+                let cols = BandMatrix.gaussian(count: warp.width, sigma: sigma)
+                planes = (0 ..< image.channels).flatMap { c in
+                    Kernels.separable(Array(planes[c * n ..< (c + 1) * n]), width: warp.width, height: warp.height,
+                                      rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
+                }
+            case .intensity(let brightness, let contrast, let gamma):
+                for i in planes.indices {
+                    let x = pow(max(Double(planes[i]) / range, 0), gamma)
+                    planes[i] = Float(((x - 0.5) * contrast + 0.5 + brightness) * range)
+                }
+            case .gaussianNoise(let sigma, let field):
+                // Pixel i takes its pair from block i / 2: independent of loop order.
+                for i in stride(from: 0, to: planes.count, by: 2) {
+                    let (g0, g1) = normalPair(field, UInt64(i / 2))
+                    planes[i] += Float(g0 * sigma * range)
+                    if i + 1 < planes.count { planes[i + 1] += Float(g1 * sigma * range) }
+                }
+            case .poissonNoise(let photons, let field):
+                for i in planes.indices {
+                    let lambda = max(Double(planes[i]) / range, 0) * photons
+                    planes[i] = Float(poisson(lambda, field, UInt64(i)) / photons * range)
+                }
+            case .channelMix(let matrix):
+                guard matrix.count == image.channels * image.channels else {
+                    throw unsupported("channelMix was drawn for \(Int(Double(matrix.count).squareRoot())) channels; this image has \(image.channels)")
+                }
+                planes = Kernels.mix(planes, channels: image.channels, count: n, matrix: matrix.map(Float.init),
+                                     offsets: Array(repeating: 0, count: image.channels), path: Kernels.mixPath)
+            case .stainJitter(let alpha, let beta):
+                guard image.channels == 3 else {
+                    throw unsupported("stain jitter needs an RGB image (3 channels); this one has \(image.channels) — select 3 channels or drop the step")
+                }
+                planes = stainJitter(planes, count: n, range: range, alpha: alpha, beta: beta)
+            case .normalize(let method):
+                var stats: [[Double]] = []
+                for c in 0 ..< image.channels {
+                    let slice = c * n ..< (c + 1) * n
+                    let (offset, scale) = normalizationParameters(planes[slice], method)
+                    stats.append(offset.statistics)
+                    for i in slice { planes[i] = Float((Double(planes[i]) - offset.value) / scale) }
+                }
+                normalization.append(stats)
+            }
+        }
+        let outType = drawn.outputPixelType(input: image.pixelType)
+        let outImage = ImageBuffer(width: warp.width, height: warp.height, channels: image.channels,
+                                   pixels: pixelData(planes, type: outType))
+        return AugmentedTile(
+            image: outImage, semantic: semantic, instances: instances,
+            boxes: transformBoxes(sample.boxes, warp: warp, instances: instances, filter: boxFilter),
+            points: sample.points.compactMap { p in
+                let q = warp.forwardPoint(p.point.x, p.point.y)
+                guard q.x >= 0, q.y >= 0, q.x < Double(warp.width), q.y < Double(warp.height) else { return nil }
+                return LabeledPoint(Point2D(x: q.x, y: q.y), label: p.label)
+            },
+            polygons: sample.polygons.compactMap { labeled in
+                func move(_ ring: [Point2D]) -> [Point2D]? {
+                    let moved = ring.map { v in
+                        let q = warp.forwardPoint(v.x, v.y)
+                        return Point2D(x: q.x, y: q.y)
+                    }
+                    let clipped = clip(moved, width: Double(warp.width), height: Double(warp.height))
+                    return clipped.count >= 3 ? clipped : nil
+                }
+                guard let exterior = move(labeled.polygon.exterior) else { return nil }
+                return LabeledPolygon(Polygon(exterior: exterior, holes: labeled.polygon.holes.compactMap(move)),
+                                      label: labeled.label)
+            },
+            normalization: normalization)
+    }
+
+    /// The composed warp of the geometric steps of `drawn` for `tile`.
+    public static func makeWarp(_ drawn: DrawnAugmentation, tile: Tile) -> Warp {
+        var width = tile.rect.width, height = tile.rect.height
+        var forward = Affine2D.identity
+        var elastic: (alpha: Double, sigma: Double, field: RandomStream)?
+        for step in drawn.steps {
+            switch step {
+            case .flip(let h, let v):
+                forward = forward.then(Affine2D(a: h ? -1 : 1, b: 0, c: 0, d: v ? -1 : 1,
+                                                tx: h ? Double(width) : 0, ty: v ? Double(height) : 0))
+            case .rot90(let k):
+                for _ in 0 ..< ((k % 4) + 4) % 4 {
+                    // numpy.rot90: (x, y) ↦ (y, W − x), output W × H swapped.
+                    forward = forward.then(Affine2D(a: 0, b: 1, c: -1, d: 0, tx: 0, ty: Double(width)))
+                    swap(&width, &height)
+                }
+            case .affine(let rotation, let scale, let shear, let tx, let ty, _):
+                let cx = Double(width) / 2, cy = Double(height) / 2
+                forward = forward.then(.translation(-cx, -cy)).then(.scaling(scale, scale))
+                    .then(.shear(degrees: shear)).then(.rotation(degrees: rotation)).then(.translation(cx + tx, cy + ty))
+            case .elastic(let alpha, let sigma, let field, _):
+                elastic = (alpha, sigma, field)
+            default:
+                continue
+            }
+        }
+        let field = elastic.map { displacementField(width: width, height: height, alpha: $0.alpha, sigma: $0.sigma, stream: $0.field) }
+        return Warp(width: width, height: height, forward: forward, originX: tile.rect.x, originY: tile.rect.y, field: field)
+    }
+}
+
+/// Unit normal noise per pixel (x from block i's first value, y from its second), blurred with
+/// `sigma` and scaled by `alpha`.
+func displacementField(width: Int, height: Int, alpha: Double, sigma: Double, stream: RandomStream) -> DisplacementField {
+    let n = width * height
+    var nx = [Float](repeating: 0, count: n), ny = nx
+    for i in 0 ..< n {
+        let (a, b) = normalPair(stream, UInt64(i))
+        nx[i] = Float(a)
+        ny[i] = Float(b)
+    }
+    let rows = BandMatrix.gaussian(count: height, sigma: sigma), cols = BandMatrix.gaussian(count: width, sigma: sigma)
+    let sx = Kernels.separable(nx, width: width, height: height, rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
+    let sy = Kernels.separable(ny, width: width, height: height, rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
+    return DisplacementField(width: width, height: height, dx: sx.map { $0 * Float(alpha) }, dy: sy.map { $0 * Float(alpha) })
+}
+
+/// The full scale of a pixel type, which intensity steps treat as 1.
+func valueRange(_ type: PixelType) -> Double {
+    switch type {
+    case .uint8: 255
+    case .uint16: 65535
+    case .float32: 1
+    }
+}
+
+/// The samples as Float, planar like the image.
+func floatPlanes(_ image: ImageBuffer) -> [Float] {
+    switch image.pixels {
+    case .uint8(let v): v.map(Float.init)
+    case .uint16(let v): v.map(Float.init)
+    case .float32(let v): v
+    }
+}
+
+/// Float samples converted to `type`: integers rounded half away from zero and clamped.
+func pixelData(_ planes: [Float], type: PixelType) -> PixelData {
+    switch type {
+    case .uint8: .uint8(planes.map { TileExtractor.clampedInteger(Double($0)) })
+    case .uint16: .uint16(planes.map { TileExtractor.clampedInteger(Double($0)) })
+    case .float32: .float32(planes)
+    }
+}
+
+/// Index along an axis of `count` samples for tap `i`, or nil where a constant border applies.
+@inline(__always) func borderIndex(_ i: Int, _ count: Int, reflect: Bool) -> Int? {
+    if i >= 0 && i < count { return i }
+    return reflect ? reflectIndex(i, count: count) : nil
+}
+
+/// Samples every channel at the given source coordinates: `filter` nil copies the pixel
+/// containing the point (lattice warps), otherwise interpolates between pixel centres.
+func resample(_ planes: [Float], width: Int, height: Int, channels: Int, coords: (x: [Double], y: [Double]),
+              filter: BandMatrix.Filter?, reflect: Bool, pad: Float) -> [Float] {
+    let n = coords.x.count, plane = width * height
+    var out = [Float](repeating: 0, count: n * channels)
+    // Taps and weights depend only on the coordinates: computed once, used for every channel.
+    let radius = filter == nil ? 0 : Int(filter!.support)
+    let taps = filter == nil ? 1 : 2 * radius
+    var xi = [Int](repeating: -1, count: n * taps), yi = xi
+    var wx = [Float](repeating: 0, count: n * taps), wy = wx
+    for i in 0 ..< n {
+        if let filter {
+            let u = coords.x[i] - 0.5, v = coords.y[i] - 0.5
+            let x0 = Int(floor(u)), y0 = Int(floor(v))
+            for k in 0 ..< taps {
+                let tx = x0 - radius + 1 + k, ty = y0 - radius + 1 + k
+                xi[i * taps + k] = borderIndex(tx, width, reflect: reflect) ?? -1
+                yi[i * taps + k] = borderIndex(ty, height, reflect: reflect) ?? -1
+                wx[i * taps + k] = Float(filter.weight(u - Double(tx)))
+                wy[i * taps + k] = Float(filter.weight(v - Double(ty)))
+            }
+        } else {
+            xi[i] = borderIndex(Int(floor(coords.x[i])), width, reflect: reflect) ?? -1
+            yi[i] = borderIndex(Int(floor(coords.y[i])), height, reflect: reflect) ?? -1
+            wx[i] = 1
+            wy[i] = 1
+        }
+    }
+    for c in 0 ..< channels {
+        let base = c * plane
+        for i in 0 ..< n {
+            var acc: Float = 0
+            for ky in 0 ..< taps {
+                let y = yi[i * taps + ky], w = wy[i * taps + ky]
+                if w == 0 { continue }
+                var row: Float = 0
+                for kx in 0 ..< taps {
+                    let x = xi[i * taps + kx], v = wx[i * taps + kx]
+                    if v == 0 { continue }
+                    row += v * (x < 0 || y < 0 ? pad : planes[base + y * width + x])
+                }
+                acc += w * row
+            }
+            out[c * n + i] = acc
+        }
+    }
+    return out
+}
+
+/// Labels at the given source coordinates, nearest (the pixel containing the point).
+func nearest(_ labels: LabelImage, coords: (x: [Double], y: [Double]), warp: Warp, reflect: Bool) -> LabelImage {
+    let values = (0 ..< coords.x.count).map { i -> UInt32 in
+        guard let x = borderIndex(Int(floor(coords.x[i])), labels.width, reflect: reflect),
+              let y = borderIndex(Int(floor(coords.y[i])), labels.height, reflect: reflect) else { return 0 }
+        return labels.values[y * labels.width + x]
+    }
+    return LabelImage(width: warp.width, height: warp.height, values: values)
+}
+
+/// Boxes after the warp: from the transformed instance mask when the box names an instance
+/// and there is a mask, else the bounds of its transformed outline (sampled every pixel, so
+/// elastic bends are followed), clipped and filtered.
+func transformBoxes(_ boxes: [LabeledBox], warp: Warp, instances: LabelImage?, filter: BoxFilter) -> [LabeledBox] {
+    let maskBoxes = instances.map { mask in
+        Dictionary(uniqueKeysWithValues: instanceBoxes(mask).map { ($0.id, $0.box) })
+    }
+    return boxes.compactMap { labeled in
+        if let id = labeled.instance, let maskBoxes {
+            guard let r = maskBoxes[id] else { return nil }
+            return LabeledBox(Box(xMin: Double(r.x), yMin: Double(r.y), xMax: Double(r.x + r.width), yMax: Double(r.y + r.height)),
+                              label: labeled.label, instance: id)
+        }
+        let box = labeled.box
+        var outline: [(x: Double, y: Double)] = []
+        let steps = max(Int(box.width.rounded(.up)), Int(box.height.rounded(.up)), 1)
+        for k in 0 ... steps {
+            let t = Double(k) / Double(steps)
+            let x = box.xMin + t * box.width, y = box.yMin + t * box.height
+            outline += [warp.forwardPoint(x, box.yMin), warp.forwardPoint(x, box.yMax),
+                        warp.forwardPoint(box.xMin, y), warp.forwardPoint(box.xMax, y)]
+        }
+        let moved = Box(xMin: outline.map(\.x).min()!, yMin: outline.map(\.y).min()!,
+                        xMax: outline.map(\.x).max()!, yMax: outline.map(\.y).max()!)
+        let clipped = Box(xMin: max(moved.xMin, 0), yMin: max(moved.yMin, 0), xMax: min(moved.xMax, Double(warp.width)),
+                          yMax: min(moved.yMax, Double(warp.height)))
+        guard clipped.area >= filter.minArea, moved.area > 0, clipped.area / moved.area >= filter.minVisibility else { return nil }
+        return LabeledBox(clipped, label: labeled.label, instance: labeled.instance)
+    }
+}
+
+/// A Poisson deviate with mean `lambda` from the block at `index`: inversion of the CDF for
+/// small means (one uniform), the normal approximation rounded to an integer ≥ 0 above 64.
+func poisson(_ lambda: Double, _ stream: RandomStream, _ index: UInt64) -> Double {
+    if lambda <= 0 { return 0 }
+    if lambda > 64 {
+        let (g, _) = normalPair(stream, index)
+        return max((lambda + g * lambda.squareRoot()).rounded(), 0)
+    }
+    let u = uniformAt(stream, index)
+    var k = 0.0, p = exp(-lambda), cdf = p
+    while u > cdf && k < 1000 {
+        k += 1
+        p *= lambda / k
+        cdf += p
+    }
+    return k
+}
+
+/// scikit-image's `rgb_from_hed`: rows are the optical-density colours of haematoxylin,
+/// eosin and DAB.
+let rgbFromHED: [Double] = [0.65, 0.70, 0.29, 0.07, 0.99, 0.11, 0.27, 0.57, 0.78]
+
+/// The inverse of a row-major 3 × 3 matrix.
+func inverse3(_ m: [Double]) -> [Double] {
+    let (a, b, c, d, e, f, g, h, i) = (m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8])
+    let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+    precondition(det != 0)
+    return [(e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det,
+            (f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det,
+            (d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det]
+}
+
+/// Colour deconvolution, per-stain scale and shift, reconvolution: OD = −ln(max(x, 10⁻⁶))
+/// with x scaled to [0, 1]; stains = OD · inv(rgbFromHED); OD' = (stains·α + β) · rgbFromHED.
+/// Both matrix products run as channel mixes (the transposes, since planes are channels).
+func stainJitter(_ planes: [Float], count n: Int, range: Double, alpha: [Double], beta: [Double]) -> [Float] {
+    let od = planes.map { Float(-log(max(Double($0) / range, 1e-6))) }
+    let hedFromRGB = inverse3(rgbFromHED)
+    func transposed(_ m: [Double]) -> [Double] { [m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]] }
+    // stains_j = Σ_c OD_c · H[c][j], then scaled: α_j · stains_j + β_j.
+    let toStains = transposed(hedFromRGB).enumerated().map { Float($0.element * alpha[$0.offset / 3]) }
+    let stains = Kernels.mix(od, channels: 3, count: n, matrix: toStains, offsets: beta.map(Float.init), path: Kernels.mixPath)
+    let back = Kernels.mix(stains, channels: 3, count: n, matrix: transposed(rgbFromHED).map(Float.init),
+                           offsets: [0, 0, 0], path: Kernels.mixPath)
+    return back.map { Float(exp(-Double($0)) * range) }
+}
+
+/// The offset and divisor `normalize` uses for one channel, with the statistics to record.
+func normalizationParameters(_ values: ArraySlice<Float>, _ method: NormalizationMethod)
+    -> (offset: (value: Double, statistics: [Double]), scale: Double)
+{
+    switch method {
+    case .percentile(let low, let high):
+        let sorted = values.sorted()
+        func percentile(_ p: Double) -> Double {
+            let position = p / 100 * Double(sorted.count - 1)
+            let i = Int(position.rounded(.down)), f = position - Double(i)
+            let j = min(i + 1, sorted.count - 1)
+            return Double(sorted[i]) + f * (Double(sorted[j]) - Double(sorted[i]))
+        }
+        let lo = percentile(low), hi = percentile(high)
+        return ((lo, [lo, hi]), hi > lo ? hi - lo : 1)
+    case .meanStd:
+        let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
+        let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(values.count)
+        let std = variance.squareRoot()
+        return ((mean, [mean, std]), std > 0 ? std : 1)
+    }
+}

@@ -1,0 +1,40 @@
+import Raster
+
+/// Resampling whole images to a target physical pixel size before they are tiled, so that
+/// every tile of a bundle shows the same µm per pixel.
+public enum Rescale {
+    /// The output size for an image of `width × height` at `source` µm/px shown at `target`
+    /// µm/px: each side scaled by source / target and rounded to nearest, at least 1.
+    public static func size(width: Int, height: Int, source: (x: Double, y: Double), target: Double) -> (width: Int, height: Int) {
+        (max(Int((Double(width) * source.x / target).rounded()), 1),
+         max(Int((Double(height) * source.y / target).rounded()), 1))
+    }
+
+    /// `image` resampled to `width × height` with `filter` (antialiased when shrinking; see
+    /// `BandMatrix.resampling`), in the image's pixel type.
+    public static func image(_ image: ImageBuffer, width: Int, height: Int, filter: BandMatrix.Filter) -> ImageBuffer {
+        let rows = BandMatrix.resampling(input: image.height, output: height, filter: filter)
+        let cols = BandMatrix.resampling(input: image.width, output: width, filter: filter)
+        let planes = floatPlanes(image), n = image.width * image.height
+        let out = (0 ..< image.channels).flatMap { c in
+            Kernels.separable(Array(planes[c * n ..< (c + 1) * n]), width: image.width, height: image.height,
+                              rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
+        }
+        return ImageBuffer(width: width, height: height, channels: image.channels, pixels: pixelData(out, type: image.pixelType))
+    }
+
+    /// `labels` resampled to `width × height` by nearest neighbour (the source pixel containing
+    /// each output pixel's centre), so ids are never blended.
+    public static func labels(_ labels: LabelImage, width: Int, height: Int) -> LabelImage {
+        let sx = Double(labels.width) / Double(width), sy = Double(labels.height) / Double(height)
+        var values = [UInt32](repeating: 0, count: width * height)
+        for y in 0 ..< height {
+            let yy = min(Int((Double(y) + 0.5) * sy), labels.height - 1)
+            for x in 0 ..< width {
+                let xx = min(Int((Double(x) + 0.5) * sx), labels.width - 1)
+                values[y * width + x] = labels.values[yy * labels.width + xx]
+            }
+        }
+        return LabelImage(width: width, height: height, values: values)
+    }
+}
