@@ -30,11 +30,11 @@ let package = Package(
         .target(name: "Tiling", dependencies: ["Raster", "CBLAS"]),
         .target(name: "AVDB", dependencies: ["Raster", "ImageFormats", "LabelSchema"]),
         .target(name: "BundleFormat", dependencies: [
-            "Raster", "HDF5", "LabelSchema",
+            "Raster", "HDF5", "LabelSchema", "SampleLinking",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Export", dependencies: [
-            "Raster", "ImageFormats", "AVDB", "LabelSchema", "Tiling", "BundleFormat",
+            "Raster", "ImageFormats", "AVDB", "LabelSchema", "Tiling", "BundleFormat", "SampleLinking",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),

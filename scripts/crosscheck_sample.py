@@ -14,6 +14,7 @@ Exit status 0 when everything matches, 1 otherwise (each mismatch printed on one
 import argparse
 import csv
 import hashlib
+import hmac
 import json
 import pathlib
 import re
@@ -120,11 +121,72 @@ def main() -> int:
                 checked += 1
         if checked != images.shape[0]:
             problems.append(f"checked {checked} tiles but /images holds {images.shape[0]}")
+        if "samples" in f:
+            problems += check_samples(f, recipe, root, paths, sources, tiles)
 
     for p in problems:
         print(f"{args.bundle}: {p}")
     print(f"{args.bundle}: {checked} tiles and {len(manifest['inputs'])} inputs checked, {len(problems)} problems")
     return 1 if problems else 0
+
+
+def split_of(group: str, seed: int, fractions: list[dict]) -> str:
+    """specs/samples/v1.md §8.1, written from the spec, not from trainset's code."""
+    key = b"trainset/split/v1\x00" + seed.to_bytes(8, "big")
+    h = hmac.new(key, group.encode(), hashlib.sha256).digest()
+    position = (int.from_bytes(h[:8], "big") >> 11) / 2**53
+    total = 0.0
+    for f in fractions[:-1]:
+        total += f["fraction"]
+        if position < total:
+            return f["name"]
+    return fractions[-1]["name"]
+
+
+def check_samples(f, recipe: dict, root: pathlib.Path, paths: list[str], sources: dict, tiles: dict) -> list[str]:
+    """/samples text columns equal the sample table's cells for each source's row (matched by
+    the recipe's keys through the annotation table), and splits follow the group hash."""
+    problems = []
+    spec = recipe["samples"]
+    ann = recipe["inputs"]["annotations"]
+    with open(root / ann["file"], newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    image_of = {}
+    for row in rows:
+        rel = re.sub(r"\{([^}]+)\}", lambda m: row[m.group(1)], ann["image_path"])
+        image_of[rel] = row
+    with open(root / spec["table"], newline="", encoding="utf-8-sig") as fh:
+        sample_rows = {tuple(r[k].strip() for k in spec["keys"]): r for r in csv.DictReader(fh)}
+    released = {c["name"]: c for c in json.loads(f["manifest"][()])["samples"]["columns"] if c["released"]}
+    text_columns = [n for n, c in released.items() if c["type"] in ("categorical", "text") and c["treatment"] == "keep"]
+    for s, rel in enumerate(paths):
+        r = int(sources["sample"][s])
+        key = tuple(image_of[rel][k].strip() for k in spec["keys"])
+        want = sample_rows.get(key)
+        if want is None or r < 0:
+            continue
+        for name in text_columns:
+            got = f["samples"][name.replace("/", "_")][r].decode()
+            if got != want[name].strip():
+                problems.append(f"{rel}: /samples/{name} row {r} is {got!r}, the table says {want[name]!r}")
+    splits = spec.get("splits")
+    if splits and splits.get("fractions") and splits.get("stratification", "rank") == "none":
+        seed = splits.get("seed", recipe.get("seed", 0))
+        groups = [g.decode() for g in sources["group"]]
+        for s, rel in enumerate(paths):
+            want = split_of(image_of[rel][splits["group_column"]].strip(), seed, splits["fractions"])
+            if sources["split"][s].decode() != want:
+                problems.append(f"{rel}: split {sources['split'][s].decode()!r}, the spec's hash gives {want!r}")
+        tile_split = [t.decode() for t in tiles["split"]]
+        for i, s in enumerate(tiles["source"]):
+            if tile_split[i] != sources["split"][s].decode():
+                problems.append(f"tile {i}: split {tile_split[i]!r} differs from its source's")
+                break
+        seen = {}
+        for g, sp in zip(groups, (x.decode() for x in sources["split"])):
+            if seen.setdefault(g, sp) != sp:
+                problems.append(f"group {g!r} is in splits {seen[g]!r} and {sp!r}")
+    return problems
 
 
 def expected_labels(recipe: dict, root: pathlib.Path, class_names: list[str]):

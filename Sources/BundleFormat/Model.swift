@@ -12,6 +12,8 @@ public enum BundleLayout {
     public static let tiles = "/tiles"
     public static let classes = "/classes"
     public static let sources = "/sources"
+    /// Linked sample data (optional; bundle format §5.4).
+    public static let samples = "/samples"
     public static let manifest = "/manifest"
     /// Root attributes.
     public static let formatAttribute = "trainset_format"
@@ -355,6 +357,9 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var labelMapping: MappingReport?
     /// The source study, when the recipe names an IDR study file.
     public var study: Study?
+    /// Linked sample data: every column with its type, source and privacy treatment, the join,
+    /// consent decisions and splits (specs/samples/v1.md §9).
+    public var samples: JSONValue?
     public var tiling: Tiling
     public var channels: Channels
     public var warnings: [String]
@@ -383,7 +388,7 @@ public struct Manifest: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case format, tool, libraries, recipe, dataset, seed, inputs, counts, matching, tiling, channels
         case labelMapping = "label_mapping"
-        case study, warnings, datasets, contentHash = "content_hash"
+        case study, samples, warnings, datasets, contentHash = "content_hash"
     }
 
     /// Canonical JSON: sorted keys, pretty-printed, slashes unescaped, trailing newline.

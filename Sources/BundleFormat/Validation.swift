@@ -1,4 +1,5 @@
 import Foundation
+import SampleLinking
 import HDF5
 import Raster
 
@@ -49,6 +50,7 @@ struct Validation {
         if let tiles = tables[BundleLayout.tiles], let classes = tables[BundleLayout.classes],
            let sources = tables[BundleLayout.sources] {
             checkTableContent(tiles: tiles, classes: classes, sources: sources, shape: shape)
+            checkSplits(tiles: tiles, sources: sources)
         }
         let digests = recomputeDigests(file)
         if let digests {
@@ -318,6 +320,25 @@ struct Validation {
         listRows("/tiles/x", outside, "place the tile's top-left corner outside its source image")
         listRows("/tiles/valid_width", wrongValid,
                  "have valid_width/valid_height different from the tile's overlap with its source image")
+    }
+
+    /// Splits must not leak: no group (individual, patient, plate…) and no source image may
+    /// have tiles in two splits (bundle format §5.4, specs/samples/v1.md §8.5).
+    private mutating func checkSplits(tiles: Table, sources: Table) {
+        guard case .string(let tileSplit)? = tiles["split"] else { return }
+        checked("/tiles/split: no group and no source image in two splits")
+        guard case .int32(let tileSource)? = tiles["source"], case .string(let paths)? = sources["path"],
+              case .string(let groups)? = sources["group"] else {
+            problem("\(BundleLayout.sources)/group: missing or not a string column, but /tiles/split exists")
+            return
+        }
+        var members: [SplitMembership] = []
+        for i in tileSplit.indices where !tileSplit[i].isEmpty {
+            let s = Int(tileSource[i])
+            guard paths.indices.contains(s) else { continue }
+            members.append(SplitMembership(group: groups.indices.contains(s) ? groups[s] : "", source: paths[s], split: tileSplit[i]))
+        }
+        for message in LeakageAudit.audit(members).messages { problem("/tiles/split: \(message)") }
     }
 
     // MARK: Data and manifest

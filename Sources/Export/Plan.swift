@@ -2,6 +2,7 @@ import BundleFormat
 import Foundation
 import LabelSchema
 import Raster
+import SampleLinking
 import Tiling
 
 /// Everything decided before pixels move: the resolved inputs with their checksums, the label
@@ -17,6 +18,11 @@ public struct ExportPlan: Sendable {
         public var key: String
         /// Class id, or −1 for none.
         public var label: Int32
+        /// Row of `/samples` this image's sample data is in, when samples are linked.
+        public var sampleRow: Int?
+        /// The split group (e.g. the individual) and the split, when the recipe assigns splits.
+        public var group: String?
+        public var split: String?
         public var width: Int
         public var height: Int
         public var channels: Int
@@ -45,6 +51,8 @@ public struct ExportPlan: Sendable {
     public var labelMapping: MappingReport?
     /// Citation facts from the recipe's study file, if any.
     public var study: Manifest.Study?
+    /// Linked sample data, its privacy treatment and splits, when the recipe has `samples`.
+    public var samples: SampleLinkResult?
     public var spec: BundleSpec
     public var grid: TileGridSpec
     public var sourceChannelIndices: [Int]

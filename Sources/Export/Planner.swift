@@ -38,7 +38,11 @@ public enum Planner {
             }
             try state.record(study, url: url, role: "study_file")
         }
-        let candidates = try state.candidates()
+        var candidates = try state.candidates()
+        let linked = try recipe.samples.map { (config) throws(ExportError) in
+            try state.linkSamples(config, candidates: candidates, recipeDirectory: recipeURL.deletingLastPathComponent())
+        }
+        if let linked { candidates = linked.included(candidates) }
         var sources: [ExportPlan.Source] = []
         var first: (path: String, info: ImageInfo)?
         let grid = try state.gridSpec()
@@ -72,8 +76,10 @@ public enum Planner {
             }
             try state.record(candidate.path, url: candidate.url, role: "image")
             let tiles = TileGrid.tiles(imageWidth: info.width, imageHeight: info.height, spec: grid)
+            let link = linked?.link(of: candidate)
             sources.append(ExportPlan.Source(
                 path: candidate.path, url: candidate.url, key: candidate.key, label: candidate.label,
+                sampleRow: link?.sampleRow, group: link?.group, split: link?.split,
                 width: info.width, height: info.height, channels: info.channels, tiles: tiles,
                 instanceMask: try state.mask(recipe.labels.instanceMasks, for: candidate, role: "instance_mask"),
                 semanticMask: try state.mask(recipe.labels.semanticMasks, for: candidate, role: "semantic_mask")))
@@ -100,7 +106,8 @@ public enum Planner {
         return ExportPlan(
             recipe: recipe, recipeText: text, recipePath: FileSystem.display(recipeURL), root: root, output: outputURL,
             overwrite: overwrite, sources: sources, classNames: state.classNames, inputs: state.inputs,
-            matching: state.matching, labelMapping: state.mapping, study: state.study, spec: spec, grid: grid,
+            matching: state.matching, labelMapping: state.mapping, study: state.study,
+            samples: linked?.result, spec: spec, grid: grid,
             sourceChannelIndices: indices, warnings: state.warnings)
     }
 }
@@ -116,7 +123,7 @@ struct Candidate {
 }
 
 /// The working state of planning: inputs recorded so far, reports and warnings.
-private struct PlanState {
+struct PlanState {
     let recipe: Recipe
     let recipeFile: String
     let root: URL

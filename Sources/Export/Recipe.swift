@@ -1,4 +1,5 @@
 import Foundation
+import SampleLinking
 import Yams
 
 /// A parsed recipe (specs/recipe/v1.md): what to export, from where, how to label and tile it,
@@ -100,6 +101,8 @@ public struct Recipe: Sendable, Equatable {
     public var channels: Channels
     public var tiling: Tiling
     public var output: Output
+    /// Sample-level data linking, privacy policy, consent and splits (specs/samples/v1.md).
+    public var samples: SamplesConfig?
 }
 
 extension Recipe {
@@ -141,7 +144,7 @@ extension Recipe {
 
 /// Walks the YAML node tree by hand rather than through `Codable`, so that an unknown or
 /// misspelled key is an error with its line number instead of being silently ignored.
-private struct RecipeReader {
+struct RecipeReader {
     typealias Dataset = Recipe.Dataset
     typealias Inputs = Recipe.Inputs
     typealias Annotations = Recipe.Annotations
@@ -271,7 +274,7 @@ private struct RecipeReader {
 
     func recipe(_ node: Node) throws(ExportError) -> Recipe {
         let top = try mapping(node, "", allowed: ["recipe_version", "dataset", "seed", "inputs", "labels",
-                                                  "channels", "tiling", "output"],
+                                                  "channels", "tiling", "output", "samples"],
                               required: ["recipe_version", "dataset", "inputs", "tiling", "output"])
         let version = try int(top["recipe_version"]!, "recipe_version")
         guard Recipe.supportedVersions.contains(version) else {
@@ -300,7 +303,8 @@ private struct RecipeReader {
             channels: try top["channels"].map { (n) throws(ExportError) in try channels(n) }
                 ?? Channels(select: nil, names: nil, palette: nil),
             tiling: try tiling(top["tiling"]!),
-            output: try output(top["output"]!))
+            output: try output(top["output"]!),
+            samples: try top["samples"].map { (n) throws(ExportError) in try samples(n) })
     }
 
     func dataset(_ node: Node) throws(ExportError) -> Dataset {

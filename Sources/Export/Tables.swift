@@ -1,5 +1,6 @@
 import BundleFormat
 import Foundation
+import SampleLinking
 
 /// The `/tiles`, `/classes` and `/sources` tables of a plan, in the column order of the spec.
 enum Tables {
@@ -19,7 +20,7 @@ enum Tables {
                 label.append(s.label)
             }
         }
-        let tiles = Table(path: BundleLayout.tiles, columns: [
+        var tiles = Table(path: BundleLayout.tiles, columns: [
             Column("source", .int32(source)), Column("x", .int64(x)), Column("y", .int64(y)),
             Column("width", .int32(width)), Column("height", .int32(height)),
             Column("valid_width", .int32(validWidth)), Column("valid_height", .int32(validHeight)),
@@ -29,7 +30,7 @@ enum Tables {
             Column("id", .int32(plan.classNames.indices.map { Int32($0) })),
             Column("name", .string(plan.classNames)),
         ])
-        let sources = Table(path: BundleLayout.sources, columns: [
+        var sources = Table(path: BundleLayout.sources, columns: [
             Column("path", .string(plan.sources.map(\.path))),
             Column("sha256", .string(plan.sources.map { s in
                 plan.inputs.first { $0.path == s.path }?.sha256 ?? "" })),
@@ -39,13 +40,47 @@ enum Tables {
             Column("channels", .int32(plan.sources.map { Int32($0.channels) })),
             Column("label", .int32(plan.sources.map(\.label))),
         ])
-        return [tiles, classes, sources]
+        guard let samples = plan.samples else { return [tiles, classes, sources] }
+        // Sample linking appends its columns after the spec's (bundle format §5.4).
+        let tileSource = source.map { plan.sources[Int($0)] }
+        tiles.columns += [
+            Column("sample", .int32(tileSource.map { Int32($0.sampleRow ?? -1) })),
+            Column("split", .string(tileSource.map { $0.split ?? "" })),
+        ]
+        sources.columns += [
+            Column("sample", .int32(plan.sources.map { Int32($0.sampleRow ?? -1) })),
+            Column("group", .string(plan.sources.map { $0.group ?? "" })),
+            Column("split", .string(plan.sources.map { $0.split ?? "" })),
+        ]
+        return [tiles, classes, sources, sampleTable(samples.samples)]
+    }
+
+    /// `/samples`: one column per released sample column, typed; missing values are
+    /// `Int64.min`, NaN or "" (bundle format §5.4). A quantity range is two columns, `<name>` and
+    /// `<name> (upper)`; units and categories are in the manifest.
+    static func sampleTable(_ data: SampleTableData) -> Table {
+        var columns: [Column] = []
+        for c in data.columns {
+            let name = c.name.replacingOccurrences(of: "/", with: "_")
+            switch c.type {
+            case .integer:
+                columns.append(Column(name, .int64(zip(c.ints ?? [], c.valid).map { $1 ? $0 : Int64.min })))
+            case .float:
+                columns.append(Column(name, .float64(zip(c.doubles ?? [], c.valid).map { $1 ? $0 : .nan })))
+            case .quantity:
+                columns.append(Column(name, .float64(zip(c.doubles ?? [], c.valid).map { $1 ? $0 : .nan })))
+                columns.append(Column(name + " (upper)", .float64(zip(c.upperDoubles ?? [], c.valid).map { $1 ? $0 : .nan })))
+            case .categorical, .date, .text:
+                columns.append(Column(name, .string((0..<c.count).map { c.text(at: $0) ?? "" })))
+            }
+        }
+        return Table(path: BundleLayout.samples, columns: columns)
     }
 }
 
 /// The manifest of a plan, before the writer adds dataset digests and the content hash.
 enum ManifestBuilder {
-    static func make(_ plan: ExportPlan) -> Manifest {
+    static func make(_ plan: ExportPlan) throws -> Manifest {
         var tilesPerClass = Array(repeating: 0, count: plan.classNames.count)
         var sourcesPerClass = Array(repeating: 0, count: plan.classNames.count)
         var unlabeled = 0
@@ -86,6 +121,7 @@ enum ManifestBuilder {
                                         palette: recipe.channels.palette?.rawValue),
             warnings: plan.warnings)
         manifest.study = plan.study
+        manifest.samples = try plan.samples.map { try JSONValue.snakeCased($0.manifest) }
         return manifest
     }
 }

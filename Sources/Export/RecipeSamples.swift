@@ -1,0 +1,114 @@
+import Foundation
+import SampleLinking
+import Yams
+
+/// The recipe's `samples` section (specs/samples/v1.md §2) is decoded through SampleLinking's
+/// Codable configuration rather than walked by hand: its YAML keys are the snake_case forms of
+/// those fields. Two checks keep the hand-walked sections' guarantees: an unknown (misspelled)
+/// key is an error, and every error names the recipe line.
+extension RecipeReader {
+    func samples(_ node: Node) throws(ExportError) -> SamplesConfig {
+        let config: SamplesConfig
+        do {
+            config = try YAMLDecoder().decode(SamplesConfig.self, from: Self.camelCased(node))
+        } catch let error as DecodingError {
+            throw decodingFailure(error, in: node)
+        } catch {
+            throw fail(node, "samples", "\(error)")
+        }
+        let encoded: Any
+        do {
+            encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
+        } catch {
+            throw fail(node, "samples", "cannot re-encode the section: \(error)")
+        }
+        try rejectUnknownKeys(node, known: encoded, path: "samples")
+        return config
+    }
+
+    /// A copy of `node` whose mapping keys are camelCase (`group_column` → `groupColumn`).
+    static func camelCased(_ node: Node) -> Node {
+        switch node {
+        case .mapping(let map):
+            return Node(map.map { (key, value) in (Node(camel(key.string ?? "")), camelCased(value)) })
+        case .sequence(let seq):
+            return Node(seq.map(camelCased))
+        case .scalar, .alias:
+            return node
+        }
+    }
+
+    static func camel(_ key: String) -> String {
+        let parts = key.split(separator: "_", omittingEmptySubsequences: false)
+        return ([String(parts.first ?? "")] + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }).joined()
+    }
+
+    static func snake(_ key: String) -> String {
+        key.reduce(into: "") { out, c in
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+    }
+
+    /// A key the decoder did not consume is absent from the re-encoded value: the decoder would
+    /// otherwise ignore a misspelled optional key and silently apply a default.
+    private func rejectUnknownKeys(_ node: Node, known: Any, path: String) throws(ExportError) {
+        switch node {
+        case .mapping(let map):
+            let dictionary = known as? [String: Any] ?? [:]
+            for (keyNode, value) in map {
+                let key = keyNode.string ?? ""
+                let keyPath = "\(path).\(key)"
+                guard let inner = dictionary[Self.camel(key)] else {
+                    if case .scalar = value, value.null != nil { continue }
+                    var message = "unknown key '\(keyPath)'"
+                    let siblings = dictionary.keys.map(Self.snake).sorted()
+                    if let near = Spelling.nearest(key, in: siblings) { message += "; did you mean '\(near)'?" }
+                    throw fail(keyNode, "", message + " (see specs/samples/v1.md §2)")
+                }
+                try rejectUnknownKeys(value, known: inner, path: keyPath)
+            }
+        case .sequence(let seq):
+            let array = known as? [Any] ?? []
+            for (i, element) in seq.enumerated() where i < array.count {
+                try rejectUnknownKeys(element, known: array[i], path: "\(path)[\(i)]")
+            }
+        case .scalar, .alias:
+            return
+        }
+    }
+
+    /// Turns a Codable error into `recipe.yaml:LINE: samples.key.path: message`.
+    private func decodingFailure(_ error: DecodingError, in root: Node) -> ExportError {
+        let (context, message): (DecodingError.Context, String) = switch error {
+        case .keyNotFound(let key, let c): (c, "missing required key '\(Self.snake(key.stringValue))'")
+        case .typeMismatch(let type, let c): (c, "expected \(Self.describe(type)); \(c.debugDescription)")
+        case .valueNotFound(let type, let c): (c, "expected \(Self.describe(type)), found nothing")
+        case .dataCorrupted(let c): (c, c.debugDescription)
+        @unknown default: (DecodingError.Context(codingPath: [], debugDescription: ""), "\(error)")
+        }
+        var node: Node? = root
+        var path = "samples"
+        for key in context.codingPath {
+            if let index = key.intValue {
+                path += "[\(index)]"
+                if case .sequence(let seq)? = node, index < seq.count { node = seq[index] } else { node = nil }
+            } else {
+                path += ".\(Self.snake(key.stringValue))"
+                if case .mapping(let map)? = node {
+                    node = map.first { $0.key.string.map(Self.camel) == key.stringValue }?.value ?? node
+                }
+            }
+        }
+        return fail(node ?? root, path, message)
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is UInt64.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: "a \(type)"
+        }
+    }
+}
