@@ -61,6 +61,9 @@ enum InspectText {
                          + "\(match.rowsWithoutImage.count) rows without image, \(match.imagesWithoutRow.count) images without row, "
                          + "\(match.skippedUnlabeled.count) skipped as unlabeled")
         }
+        if case .object(let samples)? = m.samples {
+            lines.append(contentsOf: samplesLines(samples))
+        }
         lines.append("  datasets")
         for d in datasets {
             lines.append("    \(d.path.rightPad(20)) \(d.dtype.rightPad(8)) [\(d.shape.map(String.init).joined(separator: ", "))]"
@@ -69,6 +72,32 @@ enum InspectText {
         }
         for w in m.warnings { lines.append("  warning        \(w)") }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension InspectText {
+    /// The reviewer's questions about linked sample data: which columns left, treated how, and
+    /// how the splits came out.
+    static func samplesLines(_ s: [String: JSONValue]) -> [String] {
+        var lines: [String] = []
+        if case .array(let columns)? = s["columns"] {
+            let described = columns.compactMap { column -> String? in
+                guard case .object(let c) = column, case .string(let name)? = c["name"],
+                      case .string(let treatment)? = c["treatment"] else { return nil }
+                return c["released"] == .bool(false) ? "\(name) (\(treatment), not released)" : "\(name) (\(treatment))"
+            }
+            lines.append("  samples        \(described.count) columns: " + described.joined(separator: ", "))
+        }
+        if case .object(let splits)? = s["splits"], case .array(let counts)? = splits["counts"],
+           case .string(let group)? = splits["group_column"] {
+            let parts = counts.compactMap { entry -> String? in
+                guard case .object(let c) = entry, case .string(let name)? = c["split"],
+                      case .number(let groups)? = c["groups"], case .number(let records)? = c["records"] else { return nil }
+                return "\(name) \(Int(records)) images / \(Int(groups)) groups"
+            }
+            lines.append("  splits         by \(group): " + parts.joined(separator: ", "))
+        }
+        return lines
     }
 }
 
