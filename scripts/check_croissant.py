@@ -51,12 +51,14 @@ def main():
         with h5py.File(bundle, "r") as f:
             paths = [p.decode() for p in f["/sources/path"][:]]
             source, xs, ys, labels = (f[f"/tiles/{c}"][:] for c in ("source", "x", "y", "label"))
+            splits = [s.decode() for s in f["/tiles/split"][:]] if "split" in f["tiles"] else None
         if len(records) != len(xs):
             problems.append(f"{meta.name}: tiles has {len(records)} records, the bundle {len(xs)} tiles")
         for r in records:
             i = r["tiles/tile"]
-            got = (r["tiles/source"].decode(), r["tiles/x"], r["tiles/y"], r["tiles/label"])
-            want = (paths[source[i]], int(xs[i]), int(ys[i]), int(labels[i]))
+            got = (r["tiles/source"].decode(), r["tiles/x"], r["tiles/y"], r["tiles/label"],
+                   r["tiles/split"].decode() if "tiles/split" in r else None)
+            want = (paths[source[i]], int(xs[i]), int(ys[i]), int(labels[i]), splits[i] if splits else None)
             if got != want:
                 problems.append(f"{meta.name}: tile {i}: Croissant record {got} but bundle row {want}")
                 break

@@ -72,11 +72,10 @@ struct CroissantDocument {
                     "description": "One row per tile, in the order of /images in the bundle.",
                 ],
             ],
-            "recordSet": [classesRecordSet(), tilesRecordSet()],
+            "recordSet": [classesRecordSet(), tilesRecordSet()] + (tiles.split == nil ? [] : [splitsRecordSet()]),
             "rai:dataCollection": collection(),
             "rai:dataPreprocessingProtocol": preprocessing(),
-            "rai:personalSensitiveInformation": "No sample-level or personal data is linked into this bundle; "
-                + "contact details in the source study file are not copied.",
+            "rai:personalSensitiveInformation": personalInformation(),
         ]
         if let copyright = study?.copyright { doc["copyrightNotice"] = copyright }
         return doc
@@ -86,6 +85,32 @@ struct CroissantDocument {
     static func licenseURL(_ license: String) -> String {
         let spdx = license.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "+" }
         return spdx ? "https://spdx.org/licenses/\(license).html" : license
+    }
+
+    /// What sample data left, and how each column was treated, from the manifest's samples section.
+    private func personalInformation() -> String {
+        guard case .object(let samples)? = manifest.samples, case .array(let columns)? = samples["columns"] else {
+            return "No sample-level or personal data is linked into this bundle; contact details in the source study file are not copied."
+        }
+        let treated = columns.compactMap { column -> String? in
+            guard case .object(let c) = column, case .string(let name)? = c["name"],
+                  case .string(let treatment)? = c["treatment"] else { return nil }
+            return "\(name): \(treatment)"
+        }
+        return "Sample-level data linked per tile under the recipe's privacy policy (identifiers denied by default); "
+            + "column treatments: " + treated.joined(separator: "; ")
+            + ". Contact details in the source study file are not copied."
+    }
+
+    private func splitsRecordSet() -> [String: Any] {
+        [
+            "@type": "cr:RecordSet", "@id": "splits", "name": "splits",
+            "description": "The splits; groups (e.g. individuals) never straddle them.",
+            "dataType": "cr:Split",
+            "key": ["@id": "splits/name"],
+            "field": [field("splits", "name", "sc:Text", description: "Split name.")],
+            "data": tiles.splitNames.map { ["splits/name": $0] },
+        ]
     }
 
     private func citation() -> String {
@@ -156,7 +181,13 @@ struct CroissantDocument {
                 field("tiles", "label", ["sc:Integer", "cr:Label"], column: "label",
                       description: "Image-level class id of the tile (classes.id), -1 for none."),
                 field("tiles", "class", "sc:Text", column: "class", description: "Class name, empty for none."),
-            ],
+            ] + (tiles.split == nil ? [] : [splitField()]),
         ]
+    }
+
+    private func splitField() -> [String: Any] {
+        var f = field("tiles", "split", "sc:Text", column: "split", description: "The tile's split.")
+        f["references"] = ["field": ["@id": "splits/name"]]
+        return f
     }
 }

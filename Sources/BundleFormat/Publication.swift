@@ -60,6 +60,8 @@ struct TileRows {
     var height: [Int32]
     var label: [Int32]
     var classNames: [Int32: String]
+    /// Per-tile split, when the bundle assigns splits.
+    var split: [String]?
 
     var count: Int { x.count }
 
@@ -82,14 +84,23 @@ struct TileRows {
         height = hs
         label = labels
         classNames = Dictionary(zip(ids, names), uniquingKeysWith: { first, _ in first })
+        if case .string(let splits) = tiles["split"] { split = splits }
+    }
+
+    /// Split names in order of first appearance.
+    var splitNames: [String] {
+        var seen: [String] = []
+        for s in split ?? [] where !s.isEmpty && !seen.contains(s) { seen.append(s) }
+        return seen
     }
 
     /// RFC 4180 CSV with a header row; fields quoted only when they need it.
     func csv() -> Data {
-        var text = "tile,source,x,y,width,height,label,class\n"
+        var text = "tile,source,x,y,width,height,label,class" + (split == nil ? "" : ",split") + "\n"
         for i in 0..<count {
-            let fields = [String(i), sourcePath[i], String(x[i]), String(y[i]), String(width[i]), String(height[i]),
+            var fields = [String(i), sourcePath[i], String(x[i]), String(y[i]), String(width[i]), String(height[i]),
                           String(label[i]), classNames[label[i]] ?? ""]
+            if let split { fields.append(split[i]) }
             text += fields.map(Self.quoted).joined(separator: ",") + "\n"
         }
         return Data(text.utf8)
