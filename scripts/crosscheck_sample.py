@@ -109,8 +109,20 @@ def main() -> int:
                 want = labels_by_path.get(rel, -1)
                 if int(sources["label"][s]) != want:
                     problems.append(f"{rel}: source label {sources['label'][s]} but the table says {want}")
+            augmented = "augmentation" in tiles
             for i in np.flatnonzero(tiles["source"] == s):
                 x, y, w, h = (int(tiles[k][i]) for k in ("x", "y", "width", "height"))
+                if augmented:
+                    # Augmented pixels are checked by `trainset replay --all` (bit for bit from the
+                    # stored parameters); here: the tile key the spec defines, and that masks hold
+                    # only ids of the source's mask.
+                    text = f"trainset/tile/v1\0{sources['sha256'][s].decode()}\0" + "0\0" + f"{x},{y},{w},{h}"
+                    if tiles["key"][i].decode() != hashlib.sha256(text.encode()).hexdigest():
+                        problems.append(f"tile {i}: key differs from SHA-256 of its source hash and rectangle")
+                    if masks is not None and not set(np.unique(instance[i])) <= set(np.unique(masks)) | {0}:
+                        problems.append(f"tile {i} ({rel}): instance mask holds ids its source mask does not")
+                    checked += 1
+                    continue
                 want = cut(source, x, y, w, h, tiling["edge"], tiling["pad_value"])
                 if not np.array_equal(images[i], want):
                     problems.append(f"tile {i} ({rel} at x={x}, y={y}): pixels differ from the source")

@@ -14,12 +14,14 @@ passed=0 failed=0
 for recipe in samples/*/recipe.yaml; do
   name=$(basename "$(dirname "$recipe")")
   bundle="$work/$name.h5"
+  inputs=$(python3 -c "import sys, yaml, os; r = yaml.safe_load(open(sys.argv[1])); print(os.path.normpath(os.path.join(os.path.dirname(sys.argv[1]), r['inputs'].get('root', '.'))))" "$recipe")
   if "$bin" export "$recipe" --output "$bundle" --quiet \
      && "$bin" validate "$bundle" \
      && python3 scripts/check_bundle.py "$bundle" \
-     && python3 scripts/crosscheck_sample.py "$bundle" --inputs "$(dirname "$recipe")/data" \
-     && python3 scripts/verify_tamper.py "$bin" "$bundle" --inputs "$(dirname "$recipe")/data" \
-     && python3 scripts/check_croissant.py "$bundle"; then
+     && python3 scripts/crosscheck_sample.py "$bundle" --inputs "$inputs" \
+     && python3 scripts/verify_tamper.py "$bin" "$bundle" --inputs "$inputs" \
+     && python3 scripts/check_croissant.py "$bundle" \
+     && "$bin" replay "$bundle" --inputs "$inputs" --all | tail -1; then
     passed=$((passed + 1))
   else
     echo "FAILED: sample $name" >&2

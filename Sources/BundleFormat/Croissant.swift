@@ -72,7 +72,9 @@ struct CroissantDocument {
                     "description": "One row per tile, in the order of /images in the bundle.",
                 ],
             ],
-            "recordSet": [classesRecordSet(), tilesRecordSet()] + (tiles.split == nil ? [] : [splitsRecordSet()]),
+            // Croissant refuses an enumeration without values, so a bundle without classes has none.
+            "recordSet": (manifest.counts.perClass.isEmpty ? [] : [classesRecordSet()]) + [tilesRecordSet()]
+                + (tiles.split == nil ? [] : [splitsRecordSet()]),
             "rai:dataCollection": collection(),
             "rai:dataPreprocessingProtocol": preprocessing(),
             "rai:personalSensitiveInformation": personalInformation(),
@@ -178,7 +180,7 @@ struct CroissantDocument {
                 field("tiles", "y", "sc:Integer", column: "y", description: "y of the tile's top-left pixel in the source."),
                 field("tiles", "width", "sc:Integer", column: "width", description: "Tile width in pixels."),
                 field("tiles", "height", "sc:Integer", column: "height", description: "Tile height in pixels."),
-                field("tiles", "label", ["sc:Integer", "cr:Label"], column: "label",
+                field("tiles", "label", manifest.counts.perClass.isEmpty ? "sc:Integer" : ["sc:Integer", "cr:Label"], column: "label",
                       description: "Image-level class id of the tile (classes.id), -1 for none."),
                 field("tiles", "class", "sc:Text", column: "class", description: "Class name, empty for none."),
             ] + (tiles.split == nil ? [] : [splitField()]),

@@ -100,41 +100,63 @@ public enum Exporter {
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "cannot create the bundle: \(error)")
         }
-        let readOptions = ReadOptions(palette: plan.recipe.channels.palette == .rgb ? .rgb : .indices)
-        let identity = Array(0..<plan.spec.channels)
+        var parameters: [String] = []
         for (index, source) in plan.sources.enumerated() {
-            let image: ImageBuffer
-            do {
-                image = try ImageReader.read(source.url, options: readOptions)
-            } catch {
-                throw ExportError(.input, FileSystem.display(source.url), error.message)
-            }
-            guard image.width == source.width, image.height == source.height else {
-                throw ExportError(.input, FileSystem.display(source.url),
-                                  "changed while exporting: planned \(source.width)x\(source.height), read \(image.width)x\(image.height)")
-            }
-            let selected = plan.sourceChannelIndices == identity && image.channels == identity.count
-                ? image : TileExtractor.selectChannels(image, plan.sourceChannelIndices)
-            let instance = try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) }
-            let semantic = try source.semanticMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) }
+            let targets = try loadTargets(source, plan: plan)
+            let (selected, instance, semantic) = (targets.image, targets.instances, targets.semantic)
             for tile in source.tiles {
                 do {
-                    try writer.appendTile(
-                        image: TileExtractor.extract(selected, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue),
-                        instanceMask: instance.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) },
-                        semanticMask: semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) })
+                    if let pipeline = plan.recipe.augmentation {
+                        let key = Augmentation.tileKey(sourceSHA256: plan.sha256(of: source), tile: tile)
+                        for k in 0..<pipeline.variants {
+                            let drawn = Augmentation.draw(pipeline, seed: plan.recipe.seed, key: key, variant: k,
+                                                          channels: selected.channels, grid: plan.grid)
+                            let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: plan.grid.edge,
+                                                          padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter)
+                            try writer.appendTile(image: out.image, instanceMask: out.instances, semanticMask: out.semantic)
+                            parameters.append(Augmentation.json(drawn))
+                        }
+                    } else {
+                        try writer.appendTile(
+                            image: TileExtractor.extract(selected, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue),
+                            instanceMask: instance.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) },
+                            semanticMask: semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) })
+                    }
+                } catch let error as TilingError {
+                    throw ExportError(.input, FileSystem.display(source.url), "augmenting the tile at \(tile.rect) failed: \(error)")
                 } catch {
                     throw ExportError(.output, FileSystem.display(plan.output), "writing a tile of \(source.path) failed: \(error)")
                 }
             }
-            progress(.sourceDone(index: index, of: plan.sources.count, path: source.path, tiles: source.tiles.count))
+            progress(.sourceDone(index: index, of: plan.sources.count, path: source.path, tiles: source.tiles.count * plan.variants))
         }
         do {
-            for table in Tables.make(plan) { try writer.writeTable(table) }
+            for table in Tables.make(plan, parameters: parameters) { try writer.writeTable(table) }
             return try writer.finish(manifest: ManifestBuilder.make(plan))
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "finishing the bundle failed: \(error)")
         }
+    }
+
+    /// A source's pixels (bundle channels only) and masks, as every tile of it is cut from them.
+    static func loadTargets(_ source: ExportPlan.Source, plan: ExportPlan) throws(ExportError) -> SampleTargets {
+        let image: ImageBuffer
+        do {
+            image = try ImageReader.read(source.url, options: ReadOptions(palette: plan.recipe.channels.palette == .rgb ? .rgb : .indices))
+        } catch {
+            throw ExportError(.input, FileSystem.display(source.url), error.message)
+        }
+        guard image.width == source.width, image.height == source.height else {
+            throw ExportError(.input, FileSystem.display(source.url),
+                              "changed while exporting: planned \(source.width)x\(source.height), read \(image.width)x\(image.height)")
+        }
+        let identity = Array(0..<plan.spec.channels)
+        let selected = plan.sourceChannelIndices == identity && image.channels == identity.count
+            ? image : TileExtractor.selectChannels(image, plan.sourceChannelIndices)
+        return SampleTargets(
+            image: selected,
+            semantic: try source.semanticMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
+            instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) })
     }
 
     /// Today's date (UTC) as `YYYY-MM-DD`, for sidecars whose recipe gives no publication date.

@@ -59,7 +59,10 @@ public struct ExportPlan: Sendable {
     public var warnings: [String]
 
     /// Total number of tiles the bundle will hold.
-    public var tileCount: Int { sources.reduce(0) { $0 + $1.tiles.count } }
+    /// Bundle tiles: every grid tile of every source, times the augmented variants per tile.
+    public var tileCount: Int { sources.reduce(0) { $0 + $1.tiles.count } * variants }
+    /// K augmented variants per grid tile, or 1 without augmentation.
+    public var variants: Int { recipe.augmentation?.variants ?? 1 }
 }
 
 extension ExportPlan {
@@ -93,7 +96,7 @@ extension ExportPlan {
             output: output.path, tiles: tileCount, bundle: spec, classes: classNames,
             sources: sources.map {
                 SourceSummary(path: $0.path, key: $0.key, label: $0.label >= 0 ? classNames[Int($0.label)] : nil,
-                              width: $0.width, height: $0.height, tiles: $0.tiles.count)
+                              width: $0.width, height: $0.height, tiles: $0.tiles.count * variants)
             },
             inputs: inputs, matching: matching, labelMapping: labelMapping, warnings: warnings)
         let encoder = JSONEncoder()

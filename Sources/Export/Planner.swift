@@ -87,7 +87,7 @@ public enum Planner {
         guard let first else {
             throw ExportError(.input, state.recipeFile, "the recipe selects no images (\(state.selectionDescription))")
         }
-        let tileCount = sources.reduce(0) { $0 + $1.tiles.count }
+        let tileCount = sources.reduce(0) { $0 + $1.tiles.count } * (recipe.augmentation?.variants ?? 1)
         guard tileCount > 0 else {
             throw ExportError(.mismatch, state.recipeFile,
                               "tiling gives no tiles: every image is smaller than \(grid.tileWidth)x\(grid.tileHeight) and tiling.edge is drop")
@@ -100,7 +100,9 @@ public enum Planner {
         }
         let spec = BundleSpec(
             tileCount: tileCount, channels: indices.count, tileWidth: grid.tileWidth, tileHeight: grid.tileHeight,
-            pixelType: first.info.pixelType, channelNames: names,
+            pixelType: Augmentation.outputPixelType(recipe.augmentation, input: first.info.pixelType,
+                                                    channels: indices.count, grid: grid),
+            channelNames: names,
             instanceMasks: recipe.labels.instanceMasks != nil, semanticMasks: recipe.labels.semanticMasks != nil,
             deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle)
         return ExportPlan(

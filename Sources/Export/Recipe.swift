@@ -1,5 +1,6 @@
 import Foundation
 import SampleLinking
+import Tiling
 import Yams
 
 /// A parsed recipe (specs/recipe/v1.md): what to export, from where, how to label and tile it,
@@ -103,6 +104,8 @@ public struct Recipe: Sendable, Equatable {
     public var output: Output
     /// Sample-level data linking, privacy policy, consent and splits (specs/samples/v1.md).
     public var samples: SamplesConfig?
+    /// Augmented variants of every tile (specs/augmentation/v1.md).
+    public var augmentation: AugmentationPipeline?
 }
 
 extension Recipe {
@@ -274,7 +277,7 @@ struct RecipeReader {
 
     func recipe(_ node: Node) throws(ExportError) -> Recipe {
         let top = try mapping(node, "", allowed: ["recipe_version", "dataset", "seed", "inputs", "labels",
-                                                  "channels", "tiling", "output", "samples"],
+                                                  "channels", "tiling", "output", "samples", "augmentation"],
                               required: ["recipe_version", "dataset", "inputs", "tiling", "output"])
         let version = try int(top["recipe_version"]!, "recipe_version")
         guard Recipe.supportedVersions.contains(version) else {
@@ -304,7 +307,8 @@ struct RecipeReader {
                 ?? Channels(select: nil, names: nil, palette: nil),
             tiling: try tiling(top["tiling"]!),
             output: try output(top["output"]!),
-            samples: try top["samples"].map { (n) throws(ExportError) in try samples(n) })
+            samples: try top["samples"].map { (n) throws(ExportError) in try samples(n) },
+            augmentation: try top["augmentation"].map { (n) throws(ExportError) in try augmentation(n) })
     }
 
     func dataset(_ node: Node) throws(ExportError) -> Dataset {

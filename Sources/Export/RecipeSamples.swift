@@ -1,29 +1,42 @@
 import Foundation
 import SampleLinking
+import Tiling
 import Yams
 
-/// The recipe's `samples` section (specs/samples/v1.md §2) is decoded through SampleLinking's
-/// Codable configuration rather than walked by hand: its YAML keys are the snake_case forms of
-/// those fields. Two checks keep the hand-walked sections' guarantees: an unknown (misspelled)
-/// key is an error, and every error names the recipe line.
+/// The recipe's `samples` (specs/samples/v1.md §2) and `augmentation` (specs/augmentation/v1.md
+/// §2) sections are decoded through their modules' Codable models rather than walked by hand:
+/// their YAML keys are the snake_case forms of those fields. Two checks keep the hand-walked
+/// sections' guarantees: an unknown (misspelled) key is an error, and every error names the
+/// recipe line.
 extension RecipeReader {
     func samples(_ node: Node) throws(ExportError) -> SamplesConfig {
-        let config: SamplesConfig
+        try codableSection(node, "samples", spec: "specs/samples/v1.md §2", as: SamplesConfig.self)
+    }
+
+    func augmentation(_ node: Node) throws(ExportError) -> AugmentationPipeline {
+        try codableSection(node, "augmentation", spec: "specs/augmentation/v1.md §2", as: AugmentationPipeline.self)
+    }
+
+    /// Decodes a section whose model is a Codable type of another module. Keys may be written
+    /// in snake_case (the recipe's convention) or in the type's camelCase.
+    func codableSection<T: Codable>(_ node: Node, _ section: String, spec: String, as type: T.Type)
+        throws(ExportError) -> T {
+        let value: T
         do {
-            config = try YAMLDecoder().decode(SamplesConfig.self, from: Self.camelCased(node))
+            value = try YAMLDecoder().decode(T.self, from: Self.camelCased(node))
         } catch let error as DecodingError {
-            throw decodingFailure(error, in: node)
+            throw decodingFailure(error, in: node, section: section)
         } catch {
-            throw fail(node, "samples", "\(error)")
+            throw fail(node, section, "\(error)")
         }
         let encoded: Any
         do {
-            encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
+            encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value), options: [.fragmentsAllowed])
         } catch {
-            throw fail(node, "samples", "cannot re-encode the section: \(error)")
+            throw fail(node, section, "cannot re-encode the section: \(error)")
         }
-        try rejectUnknownKeys(node, known: encoded, path: "samples")
-        return config
+        try rejectUnknownKeys(node, known: encoded, path: section, spec: spec)
+        return value
     }
 
     /// A copy of `node` whose mapping keys are camelCase (`group_column` → `groupColumn`).
@@ -51,7 +64,7 @@ extension RecipeReader {
 
     /// A key the decoder did not consume is absent from the re-encoded value: the decoder would
     /// otherwise ignore a misspelled optional key and silently apply a default.
-    private func rejectUnknownKeys(_ node: Node, known: Any, path: String) throws(ExportError) {
+    private func rejectUnknownKeys(_ node: Node, known: Any, path: String, spec: String) throws(ExportError) {
         switch node {
         case .mapping(let map):
             let dictionary = known as? [String: Any] ?? [:]
@@ -63,14 +76,14 @@ extension RecipeReader {
                     var message = "unknown key '\(keyPath)'"
                     let siblings = dictionary.keys.map(Self.snake).sorted()
                     if let near = Spelling.nearest(key, in: siblings) { message += "; did you mean '\(near)'?" }
-                    throw fail(keyNode, "", message + " (see specs/samples/v1.md §2)")
+                    throw fail(keyNode, "", message + " (see \(spec))")
                 }
-                try rejectUnknownKeys(value, known: inner, path: keyPath)
+                try rejectUnknownKeys(value, known: inner, path: keyPath, spec: spec)
             }
         case .sequence(let seq):
             let array = known as? [Any] ?? []
             for (i, element) in seq.enumerated() where i < array.count {
-                try rejectUnknownKeys(element, known: array[i], path: "\(path)[\(i)]")
+                try rejectUnknownKeys(element, known: array[i], path: "\(path)[\(i)]", spec: spec)
             }
         case .scalar, .alias:
             return
@@ -78,7 +91,7 @@ extension RecipeReader {
     }
 
     /// Turns a Codable error into `recipe.yaml:LINE: samples.key.path: message`.
-    private func decodingFailure(_ error: DecodingError, in root: Node) -> ExportError {
+    private func decodingFailure(_ error: DecodingError, in root: Node, section: String) -> ExportError {
         let (context, message): (DecodingError.Context, String) = switch error {
         case .keyNotFound(let key, let c): (c, "missing required key '\(Self.snake(key.stringValue))'")
         case .typeMismatch(let type, let c): (c, "expected \(Self.describe(type)); \(c.debugDescription)")
@@ -87,7 +100,7 @@ extension RecipeReader {
         @unknown default: (DecodingError.Context(codingPath: [], debugDescription: ""), "\(error)")
         }
         var node: Node? = root
-        var path = "samples"
+        var path = section
         for key in context.codingPath {
             if let index = key.intValue {
                 path += "[\(index)]"

@@ -4,12 +4,20 @@ import SampleLinking
 
 /// The `/tiles`, `/classes` and `/sources` tables of a plan, in the column order of the spec.
 enum Tables {
-    static func make(_ plan: ExportPlan) -> [Table] {
+    /// `parameters` holds each tile's drawn augmentation (JSON), in tile order, when the recipe augments.
+    static func make(_ plan: ExportPlan, parameters: [String] = []) -> [Table] {
         var source: [Int32] = [], x: [Int64] = [], y: [Int64] = []
         var width: [Int32] = [], height: [Int32] = [], validWidth: [Int32] = [], validHeight: [Int32] = []
         var label: [Int32] = []
+        var key: [String] = [], variant: [Int32] = []
         for (index, s) in plan.sources.enumerated() {
             for tile in s.tiles {
+                for k in 0..<plan.variants {
+                    key.append(Augmentation.tileKey(sourceSHA256: plan.sha256(of: s), tile: tile))
+                    variant.append(Int32(k))
+                }
+            }
+            for tile in s.tiles.flatMap({ Array(repeating: $0, count: plan.variants) }) {
                 source.append(Int32(index))
                 x.append(Int64(tile.rect.x))
                 y.append(Int64(tile.rect.y))
@@ -32,14 +40,18 @@ enum Tables {
         ])
         var sources = Table(path: BundleLayout.sources, columns: [
             Column("path", .string(plan.sources.map(\.path))),
-            Column("sha256", .string(plan.sources.map { s in
-                plan.inputs.first { $0.path == s.path }?.sha256 ?? "" })),
+            Column("sha256", .string(plan.sources.map(plan.sha256(of:)))),
             Column("key", .string(plan.sources.map(\.key))),
             Column("width", .int64(plan.sources.map { Int64($0.width) })),
             Column("height", .int64(plan.sources.map { Int64($0.height) })),
             Column("channels", .int32(plan.sources.map { Int32($0.channels) })),
             Column("label", .int32(plan.sources.map(\.label))),
         ])
+        if plan.recipe.augmentation != nil {
+            // Augmentation appends the tile key, the variant and the drawn parameters (bundle format §5.5).
+            tiles.columns += [Column("key", .string(key)), Column("augmentation", .int32(variant)),
+                              Column("parameters", .string(parameters))]
+        }
         guard let samples = plan.samples else { return [tiles, classes, sources] }
         // Sample linking appends its columns after the spec's (bundle format §5.4).
         let tileSource = source.map { plan.sources[Int($0)] }
@@ -86,10 +98,10 @@ enum ManifestBuilder {
         var unlabeled = 0
         for s in plan.sources {
             if s.label >= 0 {
-                tilesPerClass[Int(s.label)] += s.tiles.count
+                tilesPerClass[Int(s.label)] += s.tiles.count * plan.variants
                 sourcesPerClass[Int(s.label)] += 1
             } else {
-                unlabeled += s.tiles.count
+                unlabeled += s.tiles.count * plan.variants
             }
         }
         let perClass = plan.classNames.indices.map {

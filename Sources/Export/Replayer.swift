@@ -1,0 +1,97 @@
+import BundleFormat
+import Foundation
+import Raster
+import Tiling
+
+/// What `trainset replay` found for one tile.
+public struct ReplayResult: Sendable, Codable, Equatable {
+    public var tile: Int
+    public var source: String
+    public var x: Int64
+    public var y: Int64
+    /// The augmented variant, or nil for a bundle without augmentation.
+    public var variant: Int?
+    /// Drawing again from (seed, tile key, variant) gives the stored parameters.
+    public var parametersMatch: Bool
+    /// The regenerated pixels and masks equal the stored ones exactly.
+    public var pixelsMatch: Bool
+    public var masksMatch: Bool
+
+    public var passed: Bool { parametersMatch && pixelsMatch && masksMatch }
+}
+
+/// Regenerates tiles from the inputs, the recipe embedded in the bundle and the tiles' stored
+/// augmentation parameters, and compares them with the stored tiles.
+public enum Replayer {
+    /// Replays `tiles` (indices into `/images`) of `bundle`, reading the inputs under `inputs`.
+    public static func replay(bundle: URL, inputs: URL, tiles indices: [Int]) throws(ExportError) -> [ReplayResult] {
+        let shown = FileSystem.display(bundle)
+        do {
+            let reader = try BundleReader(opening: bundle)
+            let manifest = try reader.manifest()
+            let table = try reader.table(at: BundleLayout.tiles)
+            let sourcePaths = try reader.table(at: BundleLayout.sources)["path"]
+            guard case .int32(let source)? = table["source"], case .int64(let xs)? = table["x"],
+                  case .int64(let ys)? = table["y"], case .string(let paths)? = sourcePaths else {
+                throw ExportError(.input, shown, "the /tiles or /sources table is incomplete; run trainset validate")
+            }
+            for i in indices where !(0..<reader.tileCount).contains(i) {
+                throw ExportError(.input, shown, "tile \(i) does not exist (the bundle has tiles 0…\(reader.tileCount - 1))")
+            }
+            let recipe = try Recipe.parse(manifest.recipe.text, file: "\(shown)#/manifest/recipe")
+            let plan = try Planner.plan(recipe: recipe, text: manifest.recipe.text,
+                                        recipeURL: URL(fileURLWithPath: manifest.recipe.path),
+                                        root: inputs.standardizedFileURL,
+                                        output: FileManager.default.temporaryDirectory.appendingPathComponent("unused.h5"),
+                                        overwrite: true)
+            var variants: [Int32] = [], stored: [String] = []
+            if recipe.augmentation != nil {
+                guard case .int32(let v)? = table["augmentation"], case .string(let p)? = table["parameters"] else {
+                    throw ExportError(.input, shown, "the recipe augments but /tiles lacks augmentation or parameters")
+                }
+                (variants, stored) = (v, p)
+            }
+            var results: [ReplayResult] = []
+            var cache: (path: String, targets: SampleTargets)?
+            for i in indices {
+                let path = paths[Int(source[i])]
+                guard let planned = plan.sources.first(where: { $0.path == path }),
+                      let tile = planned.tiles.first(where: { $0.rect.x == Int(xs[i]) && $0.rect.y == Int(ys[i]) }) else {
+                    throw ExportError(.mismatch, shown, "tile \(i): the recipe no longer plans \(path) at (\(xs[i]), \(ys[i]))")
+                }
+                if cache?.path != path { cache = (path, try Exporter.loadTargets(planned, plan: plan)) }
+                let targets = cache!.targets
+                var result = ReplayResult(tile: i, source: path, x: xs[i], y: ys[i], variant: nil,
+                                          parametersMatch: true, pixelsMatch: false, masksMatch: false)
+                let image: ImageBuffer, instances: LabelImage?, semantic: LabelImage?
+                if let pipeline = recipe.augmentation {
+                    let k = Int(variants[i])
+                    result.variant = k
+                    let drawn = try JSONDecoder().decode(DrawnAugmentation.self, from: Data(stored[i].utf8))
+                    let key = Augmentation.tileKey(sourceSHA256: plan.sha256(of: planned), tile: tile)
+                    let redrawn = Augmentation.draw(pipeline, seed: recipe.seed, key: key, variant: k,
+                                                    channels: targets.image.channels, grid: plan.grid)
+                    result.parametersMatch = Augmentation.json(redrawn) == stored[i]
+                    let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: plan.grid.edge,
+                                                  padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter)
+                    (image, instances, semantic) = (out.image, out.instances, out.semantic)
+                } else {
+                    image = TileExtractor.extract(targets.image, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue)
+                    instances = targets.instances.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) }
+                    semantic = targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) }
+                }
+                result.pixelsMatch = try reader.tileImage(i) == image
+                result.masksMatch = try reader.instanceMask(i) == instances && reader.semanticMask(i) == semantic
+                results.append(result)
+            }
+            return results
+        } catch let error as ExportError {
+            throw error
+        } catch let error as BundleError {
+            throw ExportError(.input, shown, error.description)
+        } catch {
+            throw ExportError(.input, shown, "replay failed: \(error)")
+        }
+    }
+}
+

@@ -1,0 +1,101 @@
+import BundleFormat
+import Foundation
+import Testing
+import Tiling
+@testable import Export
+
+/// Augmentation through the whole export: K variants per grid tile, recorded parameters that
+/// replay bit for bit, and content that does not depend on the BLAS thread count.
+@Suite(.serialized) struct AugmentExportTests {
+    static let section = """
+        augmentation:
+          variants: 2
+          steps:
+            - flip: {horizontal: 0.5, vertical: 0.5}
+            - affine: {probability: 1, rotation: [-20, 20], scale: [0.9, 1.1], shear: [0, 0], translate: [0, 0],
+                       interpolation: bilinear}
+            - channel_mix: {probability: 1, strength: 0.1}
+            - gaussian_noise: {probability: 1, sigma: [0.01, 0.02]}
+
+        """
+
+    static func augmentedDataset(_ section: String = section) throws -> Workspace {
+        let ws = try Workspace.plateDataset()
+        // Two channels so channel mixing runs its BLAS path.
+        try ws.copy(fixture: "u16_ome_channels.ome.tif", to: "data/images/P1/A01.tif")
+        try ws.copy(fixture: "u16_ome_channels.ome.tif", to: "data/images/P1/A02.tif")
+        try ws.write("recipe.yaml", Workspace.recipe + section)
+        return ws
+    }
+
+    @Test func everyGridTileHasKVariantsThatReplayExactly() throws {
+        let ws = try Self.augmentedDataset()
+        let result = try ws.export()
+        // 2 images × 6 grid tiles × 2 variants.
+        #expect(result.manifest.counts.tiles == 24)
+        #expect(result.manifest.counts.perClass.map(\.tiles) == [12, 12])
+        let tiles = try BundleReader(opening: result.bundle).table(at: "/tiles")
+        #expect(tiles["augmentation"] == .int32(Array(repeating: [0, 1], count: 12).flatMap { $0 }))
+        guard case .string(let keys)? = tiles["key"], case .string(let parameters)? = tiles["parameters"] else {
+            Issue.record("no key/parameters columns: \(tiles.columns.map(\.name))")
+            return
+        }
+        #expect(keys[0] == keys[1] && keys[0] != keys[2])
+        #expect(parameters[0] != parameters[1], "two variants drew the same parameters")
+        #expect(parameters.allSatisfy { $0.contains("affine") })
+
+        let replayed = try Replayer.replay(bundle: result.bundle, inputs: ws.url("data"), tiles: Array(0..<24))
+        #expect(replayed.count == 24)
+        #expect(replayed.filter { !$0.passed }.isEmpty, "\(replayed.filter { !$0.passed })")
+        // Augmented pixels are not the plain crop.
+        let plain = try Workspace.plateDataset()
+        let first = try BundleReader(opening: plain.export().bundle).tileImage(0)
+        #expect(try BundleReader(opening: result.bundle).tileImage(0) != first)
+    }
+
+    @Test func replayDetectsATamperedTile() throws {
+        let ws = try Self.augmentedDataset()
+        let result = try ws.export()
+        // Replaying against a different input changes the pixels: replay must say so.
+        // Same size, channels and type, different pixels (the reader goes by content, not extension).
+        try ws.copy(fixture: "gray_alpha16.png", to: "data/images/P1/A01.tif")
+        let replayed = try Replayer.replay(bundle: result.bundle, inputs: ws.url("data"), tiles: [0, 23])
+        #expect(!replayed[0].pixelsMatch)
+        #expect(replayed[1].passed)
+    }
+
+    @Test func contentHashDoesNotDependOnBLASThreads() throws {
+        let ws = try Self.augmentedDataset()
+        BLAS.setThreads(1)
+        let one = try ws.export(output: "out/one.h5")
+        BLAS.setThreads(2)
+        let two = try ws.export(output: "out/two.h5")
+        BLAS.setThreads(1)
+        #expect(one.manifest.contentHash == two.manifest.contentHash)
+    }
+
+    @Test func renamingAnInputKeepsTheDraws() throws {
+        let ws = try Self.augmentedDataset()
+        let before = try BundleReader(opening: ws.export(output: "out/a.h5").bundle).table(at: "/tiles")["parameters"]
+        // Same bytes under another well name: tile keys come from content, so the draws stay.
+        try ws.write("data/table.csv", Workspace.table.replacingOccurrences(of: "A02", with: "A09"))
+        try FileManager.default.moveItem(at: ws.url("data/images/P1/A02.tif"), to: ws.url("data/images/P1/A09.tif"))
+        let after = try BundleReader(opening: ws.export(output: "out/b.h5").bundle).table(at: "/tiles")["parameters"]
+        #expect(before == after)
+    }
+
+    @Test(arguments: [
+        ("    - flip: {horizontal: 0.5, vertical: 0.5}", "    - flip: {horizontal: 0.5, vertikal: 0.5}",
+         "augmentation.steps[0].flip: missing required key 'vertical'"),
+        ("  variants: 2", "  variants: 0", "variants"),
+        ("  variants: 2", "  variant: 2", "variant"),
+    ])
+    func brokenAugmentationIsNamed(original: String, replacement: String, expected: String) throws {
+        let ws = try Self.augmentedDataset(Self.section.replacingOccurrences(of: original, with: replacement))
+        guard let error = ws.failingExport() else { Issue.record("accepted \(replacement)"); return }
+        #expect(error.code == .recipe, "\(error)")
+        #expect(error.description.contains(expected), "\(error)")
+        #expect(error.location.contains("recipe.yaml:"), "\(error)")
+        #expect(!error.description.contains("\n"))
+    }
+}
