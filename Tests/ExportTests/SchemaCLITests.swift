@@ -128,6 +128,53 @@ import Testing
         #expect(try run(["schema", "validate", "moa.json"], in: ws.root).status == 0)
     }
 
+    /// `<checkout>/../shared/data/idr-annotation-csv/idr0025-stadler-proteinatlas`, found by walking
+    /// up from this file; nil (test disabled with a message) when a checkout has no shared data.
+    static let idr0025: URL? = {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("shared/data/idr-annotation-csv/idr0025-stadler-proteinatlas")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    /// A real IDR phenotype column: its CMPO accession (resolved through the study's Term Source
+    /// rows) becomes the drafted class's term. idr0025's `Phenotype 1` is filled in 6 of 288 rows,
+    /// all "antibody localized in actin filaments" / CMPO_0000440 (counted with Python's csv module).
+    @Test(.enabled(if: idr0025 != nil, "../shared/data/idr-annotation-csv/idr0025-stadler-proteinatlas not found"))
+    func initTakesTermsFromIDRAccessions() throws {
+        let ws = try Workspace()
+        try ws.write("recipe.yaml", """
+            recipe_version: 1
+            dataset: {name: idr0025-phenotype-1, version: 0.1.0}
+            seed: 1
+            inputs:
+              root: \(try #require(Self.idr0025).path)
+              study_file: idr0025-study.txt
+              annotations:
+                file: idr0025-screenA-annotation.csv
+                keys: [Plate, Well]
+                image_path: "images/{Plate}/{Well}.tif"
+            labels:
+              image_class:
+                column: Phenotype 1
+                classes: [placeholder]
+            tiling: {size: 64}
+            output: {path: out/x.h5}
+
+            """)
+        let result = try run(["schema", "init", "--from", "recipe.yaml", "-o", "draft.json"], in: ws.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("(288 rows, 282 empty)"), "\(result.stderr)")
+        let summary = try Self.jsonObject(try run(["schema", "validate", "draft.json", "--json"], in: ws.root).stdout)
+        let classes = try #require(summary["classes"] as? [[String: Any]])
+        #expect(classes.count == 1)
+        #expect(classes.first?["name"] as? String == "antibody localized in actin filaments")
+        #expect(classes.first?["terms"] as? [String] == ["CMPO:0000440"])
+    }
+
     @Test func initWithAnUnknownColumnIsOneLineError() throws {
         let ws = try Workspace.plateDataset()
         try ws.write("recipe.yaml", Workspace.recipe.replacingOccurrences(of: "column: Phenotype", with: "column: Comments"))
