@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "SampleLinking", dependencies: ["AVDB", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "trainset", dependencies: [
             "Export", "BundleFormat",
+            "LabelSchema", "AVDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

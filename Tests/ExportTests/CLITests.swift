@@ -1,44 +1,8 @@
 import Foundation
 import Testing
 
-/// Runs the built `trainset` executable, which SwiftPM places next to the test bundle
-/// (`swift build --build-tests` builds both).
-@Suite struct CLITests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static var executable: URL? {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("trainset")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return nil
-    }
-
-    func run(_ arguments: [String], in directory: URL) throws -> Run {
-        guard let executable = Self.executable else {
-            Issue.record("trainset executable not found next to \(CommandLine.arguments[0]); run swift build --build-tests")
-            return Run(status: -1, stdout: "", stderr: "")
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
+/// The CLI end to end: export, validate, inspect, verify and diff on a workspace dataset.
+@Suite struct CLITests: CLIRunning {
     @Test func exportPrintsTheBundlePathThenValidateAndInspectRead() throws {
         let ws = try Workspace.plateDataset()
         let export = try run(["export", "recipe.yaml"], in: ws.root)
