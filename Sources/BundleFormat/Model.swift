@@ -170,8 +170,10 @@ public struct Manifest: Sendable, Codable, Equatable {
         public var url: String?
         public var creators: [String]?
         public var datePublished: String?
+        /// The parent bundle's content hash, when this version derives from one.
+        public var parent: String?
         public init(name: String, version: String, description: String? = nil, license: String? = nil,
-                    url: String? = nil, creators: [String]? = nil, datePublished: String? = nil) {
+                    url: String? = nil, creators: [String]? = nil, datePublished: String? = nil, parent: String? = nil) {
             self.name = name
             self.version = version
             self.description = description
@@ -179,9 +181,10 @@ public struct Manifest: Sendable, Codable, Equatable {
             self.url = url
             self.creators = creators
             self.datePublished = datePublished
+            self.parent = parent
         }
         enum CodingKeys: String, CodingKey {
-            case name, version, description, license, url, creators
+            case name, version, description, license, url, creators, parent
             case datePublished = "date_published"
         }
     }

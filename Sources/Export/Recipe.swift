@@ -17,6 +17,8 @@ public struct Recipe: Sendable, Equatable {
         public var creators: [String]
         /// `YYYY-MM-DD`; the export date when absent.
         public var datePublished: String?
+        /// Content hash of the bundle this version derives from (lineage).
+        public var parent: String?
     }
 
     /// How rows of an IDR-style annotation table are paired with image files.
@@ -313,7 +315,7 @@ struct RecipeReader {
 
     func dataset(_ node: Node) throws(ExportError) -> Dataset {
         let m = try mapping(node, "dataset", allowed: ["name", "version", "description", "license", "url", "creators",
-                                                       "date_published"],
+                                                       "date_published", "parent"],
                             required: ["name", "version"])
         let date = try m["date_published"].map { (n) throws(ExportError) in try nonEmptyString(n, "dataset.date_published") }
         if let date, !Self.isISODate(date) {
@@ -330,7 +332,14 @@ struct RecipeReader {
             license: try m["license"].map { (n) throws(ExportError) in try string(n, "dataset.license") } ?? "",
             url: try m["url"].map { (n) throws(ExportError) in try nonEmptyString(n, "dataset.url") },
             creators: try m["creators"].map { (n) throws(ExportError) in try stringList(n, "dataset.creators") } ?? [],
-            datePublished: date)
+            datePublished: date,
+            parent: try m["parent"].map { (n) throws(ExportError) in
+                let hash = try nonEmptyString(n, "dataset.parent")
+                guard hash.hasPrefix("sha256:"), hash.count == 71, hash.dropFirst(7).allSatisfy(\.isHexDigit) else {
+                    throw fail(n, "dataset.parent", "'\(hash)' is not a content hash like sha256:<64 hex digits> (see trainset inspect)")
+                }
+                return hash
+            })
     }
 
     static func isISODate(_ s: String) -> Bool {

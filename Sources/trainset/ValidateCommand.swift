@@ -1,5 +1,6 @@
 import ArgumentParser
 import BundleFormat
+import Export
 import Foundation
 
 struct ValidateCommand: ParsableCommand {
@@ -9,7 +10,13 @@ struct ValidateCommand: ParsableCommand {
         discussion: """
             Checks the layout (datasets, dtypes, chunking, filters, table columns), the consistency of the \
             tables with each other and with the manifest, reads every chunk (so Fletcher-32 catches corrupted \
-            bytes) and recomputes the content hash. Exit status 0 when valid, 1 otherwise.
+            bytes) and recomputes the content hash. With --parent, also checks the lineage: the bundle's \
+            dataset.parent names the parent's content hash, and its version follows the parent's by the bump \
+            rules (patch: same records; minor: records only added; major: records changed, removed or moved \
+            between splits). Exit status 0 when valid, 1 otherwise.
+
+            Example:
+              trainset validate new/moa.h5 --parent old/moa.h5
             """)
 
     @Argument(help: "The bundle (.h5) to check.", completion: .file(extensions: ["h5"]))
@@ -18,8 +25,15 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("The bundle this one is a new version of; checks lineage and version bump.",
+                               valueName: "bundle"), completion: .file(extensions: ["h5"]))
+    var parent: String?
+
     func run() throws {
         let report = BundleValidator.validate(URL(fileURLWithPath: bundle))
+        if let parent, report.isValid {
+            try checkLineage(parent)
+        }
         if json {
             let object: [String: Any] = [
                 "bundle": bundle, "valid": report.isValid, "problems": report.problems,
@@ -35,5 +49,25 @@ struct ValidateCommand: ParsableCommand {
             Console.error("\(bundle): INVALID (\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"))")
         }
         if !report.isValid { throw ExitCode.failure }
+    }
+
+    private func checkLineage(_ parent: String) throws {
+        let lineage: LineageReport
+        do {
+            lineage = try Lineage.check(child: URL(fileURLWithPath: bundle), parent: URL(fileURLWithPath: parent))
+        } catch {
+            Console.error("error: \(error)")
+            throw ExitCode.failure
+        }
+        if json {
+            print(try JSONText.encode(lineage))
+        } else {
+            print("\(bundle): \(lineage.childVersion) after \(parent) \(lineage.parentVersion): \(lineage.added) records added, "
+                  + "\(lineage.removed) removed, \(lineage.changed) changed, \(lineage.moved) moved between splits; "
+                  + "needs a \(lineage.requiredBump.rawValue) bump (at least \(lineage.minimumVersion))")
+            for e in lineage.examples { print("  \(e)") }
+            for p in lineage.problems { Console.error("\(bundle): \(p)") }
+        }
+        if !lineage.passed { throw ExitCode.failure }
     }
 }

@@ -120,3 +120,38 @@ import Testing
         #expect(result.manifest.study?.publications.last?.doi == "https://doi.org/10.1038/nmeth.4397")
     }
 }
+
+/// Dataset versions and lineage: the bump a change needs, and the declared parent.
+@Suite struct LineageTests {
+    @Test func addingAnImageNeedsAMinorBumpAndTheParentHash() throws {
+        let ws = try Workspace.plateDataset()
+        let old = try ws.export(output: "out/v0.1.h5")
+        try ws.write("data/table.csv", Workspace.table + "P1,A03,round,third\n")
+        try ws.copy(fixture: "u16_bigendian.tif", to: "data/images/P1/A03.tif")
+
+        // A patch bump and no parent: both are named.
+        try ws.write("recipe.yaml", Workspace.recipe.replacingOccurrences(of: "version: 0.1.0", with: "version: 0.1.1"))
+        let patch = try Lineage.check(child: ws.export(output: "out/patch.h5").bundle, parent: old.bundle)
+        #expect(patch.added == 6 && patch.removed == 0 && patch.changed == 0 && patch.moved == 0)
+        #expect(patch.requiredBump == .minor && patch.minimumVersion == "0.2.0")
+        #expect(patch.problems.count == 2, "\(patch.problems)")
+
+        try ws.write("recipe.yaml", Workspace.recipe.replacingOccurrences(
+            of: "version: 0.1.0", with: "version: 0.2.0, parent: \"\(old.manifest.contentHash)\""))
+        let minor = try Lineage.check(child: ws.export(output: "out/minor.h5").bundle, parent: old.bundle)
+        #expect(minor.passed, "\(minor.problems)")
+    }
+
+    @Test func changedPixelsNeedAMajorBump() throws {
+        let ws = try Workspace.plateDataset()
+        let old = try ws.export(output: "out/v0.1.h5")
+        // Another uint16 image, 50x40: four tiles keep their origin with new pixels, two disappear.
+        try ws.copy(fixture: "u16_tiled.tif", to: "data/images/P1/A02.tif")
+        try ws.write("recipe.yaml", Workspace.recipe.replacingOccurrences(
+            of: "version: 0.1.0", with: "version: 0.2.0, parent: \"\(old.manifest.contentHash)\""))
+        let report = try Lineage.check(child: ws.export(output: "out/new.h5").bundle, parent: old.bundle)
+        #expect(report.changed == 4 && report.removed == 2 && report.added == 0)
+        #expect(report.requiredBump == .major)
+        #expect(report.problems == ["version 0.2.0 does not follow 0.1.0 for these changes: a major bump is needed (at least 1.0.0)"])
+    }
+}
