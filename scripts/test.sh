@@ -21,7 +21,8 @@ for recipe in samples/*/recipe.yaml; do
      && python3 scripts/crosscheck_sample.py "$bundle" --inputs "$inputs" \
      && python3 scripts/verify_tamper.py "$bin" "$bundle" --inputs "$inputs" \
      && python3 scripts/check_croissant.py "$bundle" \
-     && "$bin" replay "$bundle" --inputs "$inputs" --all | tail -1; then
+     && "$bin" replay "$bundle" --inputs "$inputs" --all | tail -1 \
+     && python3 scripts/check_report.py "$bin" "$bundle"; then
     passed=$((passed + 1))
   else
     echo "FAILED: sample $name" >&2

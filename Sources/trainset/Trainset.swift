@@ -19,5 +19,5 @@ struct Trainset: ParsableCommand {
             """,
         version: ToolInfo.version,
         subcommands: [ExportCommand.self, ValidateCommand.self, InspectCommand.self, VerifyCommand.self,
-                      DiffCommand.self, ReplayCommand.self, SchemaCommand.self, LabelsCommand.self])
+                      DiffCommand.self, ReplayCommand.self, ReportCommand.self, SchemaCommand.self, LabelsCommand.self])
 }

@@ -1,5 +1,6 @@
 import BundleFormat
 import Foundation
+import ImageFormats
 import Testing
 @testable import Export
 
@@ -153,5 +154,39 @@ import Testing
         #expect(report.changed == 4 && report.removed == 2 && report.added == 0)
         #expect(report.requiredBump == .major)
         #expect(report.problems == ["version 0.2.0 does not follow 0.1.0 for these changes: a major bump is needed (at least 1.0.0)"])
+    }
+}
+
+@Suite struct ReportTests {
+    /// The page embeds one thumbnail per shown tile, and each is a PNG that libpng decodes to the
+    /// tile's own stretched pixels.
+    @Test func thumbnailsArePNGsOfTheTiles() throws {
+        let ws = try Workspace.plateDataset()
+        let result = try ws.export()
+        let html = try Report.html(bundle: result.bundle, perClass: 3)
+        let images = html.components(separatedBy: "src=\"data:image/png;base64,").dropFirst()
+        #expect(images.count == 6, "3 per class, 2 classes")
+        #expect(html.contains("<td>round</td><td class=n>6</td><td class=n>6</td>"))
+        let first = try #require(images.first?.components(separatedBy: "\"").first)
+        let png = ws.url("thumb.png")
+        try Data(base64Encoded: first)!.write(to: png)
+        let decoded = try ImageReader.read(png)
+        let tile = try BundleReader(opening: result.bundle).tileImage(0)
+        #expect(decoded.width == 32 && decoded.height == 32 && decoded.channels == 3)
+        // A grey tile: all three channels equal, and brighter source pixels never get darker.
+        guard case .uint8(let rgb) = decoded.pixels, case .uint16(let src) = tile.pixels else {
+            Issue.record("unexpected pixel types")
+            return
+        }
+        let plane = 32 * 32
+        #expect((0..<plane).allSatisfy { rgb[$0] == rgb[plane + $0] && rgb[$0] == rgb[2 * plane + $0] })
+        let order = (0..<plane).sorted { src[$0] < src[$1] }
+        #expect(zip(order, order.dropFirst()).allSatisfy { rgb[$0.0] <= rgb[$0.1] })
+    }
+
+    @Test func spreadPicksEvenlyIncludingBothEnds() {
+        #expect(Report.spread(Array(0..<10), count: 4) == [0, 3, 6, 9])
+        #expect(Report.spread([5, 6], count: 4) == [5, 6])
+        #expect(Report.escape("<a&\"b>") == "&lt;a&amp;&quot;b&gt;")
     }
 }
