@@ -358,6 +358,24 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var matching: Matching?
     /// Every source label value, the class it became and how often (LabelSchema's report).
     public var labelMapping: MappingReport?
+    /// The label schema file the classes come from: its own text and SHA-256 (what the user
+    /// wrote), name and version.
+    public struct LabelSchemaFile: Sendable, Codable, Equatable {
+        public var path: String
+        public var sha256: String
+        public var name: String
+        public var version: String
+        public var text: String
+        public init(path: String, sha256: String, name: String, version: String, text: String) {
+            self.path = path
+            self.sha256 = sha256
+            self.name = name
+            self.version = version
+            self.text = text
+        }
+    }
+
+    public var labelSchema: LabelSchemaFile?
     /// The source study, when the recipe names an IDR study file.
     public var study: Study?
     /// Linked sample data: every column with its type, source and privacy treatment, the join,
@@ -392,6 +410,7 @@ public struct Manifest: Sendable, Codable, Equatable {
         case format, tool, libraries, recipe, dataset, seed, inputs, counts, matching, tiling, channels
         case labelMapping = "label_mapping"
         case study, samples, warnings, datasets, contentHash = "content_hash"
+        case labelSchema = "label_schema"
     }
 
     /// Canonical JSON: sorted keys, pretty-printed, slashes unescaped, trailing newline.

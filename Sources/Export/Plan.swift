@@ -46,6 +46,20 @@ public struct ExportPlan: Sendable {
     public var overwrite: Bool
     public var sources: [Source]
     public var classNames: [String]
+    /// The id stored in the bundle for each class of `classNames` (a schema's ids, else 0, 1, …).
+    public var classIDs: [Int]
+    /// The label schema the classes come from, when the recipe names one.
+    public var labelSchema: SchemaInfo?
+
+    /// The class id the bundle stores for an internal label (a position in `classNames`, or −1).
+    func bundleLabel(_ label: Int32) -> Int32 { label < 0 ? -1 : Int32(classIDs[Int(label)]) }
+
+    public struct SchemaInfo: Sendable {
+        public var path: String
+        public var schema: Schema
+        /// The file's own text, stored in the manifest as the user wrote it.
+        public var text: String
+    }
     public var inputs: [Manifest.InputFile]
     public var matching: Manifest.Matching?
     public var labelMapping: MappingReport?

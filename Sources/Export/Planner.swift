@@ -107,7 +107,9 @@ public enum Planner {
             deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle)
         return ExportPlan(
             recipe: recipe, recipeText: text, recipePath: FileSystem.display(recipeURL), root: root, output: outputURL,
-            overwrite: overwrite, sources: sources, classNames: state.classNames, inputs: state.inputs,
+            overwrite: overwrite, sources: sources, classNames: state.classNames, classIDs: state.classIDs,
+            labelSchema: state.labelSchema.map { ExportPlan.SchemaInfo(path: $0.path, schema: $0.schema, text: $0.text) },
+            inputs: state.inputs,
             matching: state.matching, labelMapping: state.mapping, study: state.study,
             samples: linked?.result, spec: spec, grid: grid,
             sourceChannelIndices: indices, warnings: state.warnings)
@@ -135,6 +137,8 @@ struct PlanState {
     var matching: Manifest.Matching?
     var mapping: MappingReport?
     var classNames: [String] = []
+    var classIDs: [Int] = []
+    var labelSchema: (path: String, schema: Schema, text: String)?
     var table: AnnotationTable?
     var study: Manifest.Study?
 
@@ -256,26 +260,59 @@ struct PlanState {
     /// policies for empty and unknown values.
     mutating func label(_ candidates: [Candidate], table: AnnotationTable, spec: Recipe.ImageClass, file: String,
                         skipped: inout [String]) throws(ExportError) -> [Candidate] {
-        let classes: ClassList
-        do {
-            classes = try ClassList(names: spec.classes)
-        } catch {
-            throw ExportError(.recipe, recipeFile, "labels.image_class.classes: \(error.message)")
+        var normalizer: LabelNormalizer
+        // Internally a label is the class's position in `classNames`; `classIDs` maps it to the
+        // id the bundle stores (a schema's own ids, else the position).
+        var position: [Int: Int] = [:]
+        if let path = spec.schema {
+            let url = try inside(path, field: "labels.image_class.schema")
+            let schema: Schema
+            let text: String
+            do {
+                text = try String(contentsOf: url, encoding: .utf8)
+            } catch {
+                throw ExportError(.input, shown(path), "cannot read the schema as UTF-8 text: \(error.localizedDescription)")
+            }
+            do {
+                schema = try Schema.load(contentsOf: url)
+            } catch {
+                throw ExportError(.input, shown(path), error.description.hasPrefix(url.path)
+                                  ? String(error.description.dropFirst(url.path.count + 2)) : error.description)
+            }
+            try record(path, url: url, role: "label_schema")
+            let ordered = schema.classes.sorted { $0.id < $1.id }
+            classNames = ordered.map(\.name)
+            classIDs = ordered.map(\.id)
+            for (i, c) in ordered.enumerated() { position[c.id] = i }
+            labelSchema = (path, schema, text)
+            normalizer = LabelNormalizer(schema: schema)
+        } else {
+            let classes: ClassList
+            do {
+                classes = try ClassList(names: spec.classes)
+            } catch {
+                throw ExportError(.recipe, recipeFile, "labels.image_class.classes: \(error.message)")
+            }
+            classNames = classes.classes.map(\.name)
+            classIDs = Array(classNames.indices)
+            for i in classNames.indices { position[i] = i }
+            normalizer = LabelNormalizer(classes: classes, matching: spec.match == .exact ? .exact : .caseInsensitive)
         }
-        classNames = classes.classes.map(\.name)
         let column: Int
+        let termColumn: Int?
         do {
             column = try table.columnIndex(named: spec.column)
+            termColumn = try spec.termColumn.map { (name) throws(AVDBError) in try table.columnIndex(named: name) }
         } catch {
-            throw ExportError(.mismatch, error.location(default: shown(file)), "labels.image_class.column: \(error.message)")
+            throw ExportError(.mismatch, error.location(default: shown(file)), "labels.image_class: \(error.message)")
         }
-        var normalizer = LabelNormalizer(classes: classes, matching: spec.match == .exact ? .exact : .caseInsensitive)
         var out: [Candidate] = []
         for var candidate in candidates {
             let row = candidate.row!
             let value = table.value(row: row, column: column)
             let location = "\(shown(file)):\(table.line(ofRow: row))"
-            let id = normalizer.normalize(value, at: location)
+            let term = termColumn.flatMap { Self.term(table.value(row: row, column: $0), bases: labelSchema?.schema.termBases ?? [:]) }
+            let id = normalizer.normalize(value, term: term, at: location).flatMap { position[$0] }
             if value.trimmingCharacters(in: .whitespaces).isEmpty {
                 switch spec.unlabeled {
                 case .error:
@@ -310,6 +347,14 @@ struct PlanState {
         }
         mapping = report
         return out
+    }
+
+    /// An accession as IDR tables write it (`CMPO_0000077`), or as a CURIE or IRI.
+    static func term(_ text: String, bases: [String: String]) -> TermID? {
+        if let parsed = TermID.parse(text, bases: bases) { return parsed }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let underscore = trimmed.firstIndex(of: "_"), bases[String(trimmed[..<underscore])] != nil else { return nil }
+        return TermID.parse(String(trimmed[..<underscore]) + ":" + trimmed[trimmed.index(after: underscore)...], bases: bases)
     }
 
     /// The mask input of `candidate`, resolved and hashed now so a missing file fails the plan.

@@ -52,7 +52,13 @@ public struct Recipe: Sendable, Equatable {
     /// Image-level class labels read from one annotation column.
     public struct ImageClass: Sendable, Equatable {
         public var column: String
+        /// The class list (ids 0, 1, … in order); empty when `schema` gives the classes.
         public var classes: [String]
+        /// A label schema file (specs/label-schema/v1.md), relative to the input root.
+        public var schema: String?
+        /// A column of ontology accessions (IDR `..._Term Accession` form or CURIEs) matched
+        /// through the schema's terms before the value itself.
+        public var termColumn: String?
         public var match: MatchMode
         public var unlabeled: UnlabeledPolicy
         public var unknown: UnknownPolicy
@@ -394,13 +400,26 @@ struct RecipeReader {
 
     func imageClass(_ node: Node) throws(ExportError) -> ImageClass {
         let p = "labels.image_class"
-        let m = try mapping(node, p, allowed: ["column", "classes", "match", "unlabeled", "unknown"],
-                            required: ["column", "classes"])
-        let classes = try stringList(m["classes"]!, "\(p).classes")
-        guard !classes.isEmpty else { throw fail(m["classes"], "\(p).classes", "list at least one class") }
+        let m = try mapping(node, p, allowed: ["column", "classes", "schema", "term_column", "match", "unlabeled", "unknown"],
+                            required: ["column"])
+        var classes: [String] = []
+        switch (m["classes"], m["schema"]) {
+        case (let list?, nil):
+            classes = try stringList(list, "\(p).classes")
+            guard !classes.isEmpty else { throw fail(list, "\(p).classes", "list at least one class") }
+        case (nil, .some): break
+        case (nil, nil): throw fail(node, p, "give the classes: 'classes' (a list) or 'schema' (a label schema file)")
+        default: throw fail(m["schema"], p, "give either 'classes' or 'schema', not both")
+        }
+        let termColumn = try m["term_column"].map { (n) throws(ExportError) in try nonEmptyString(n, "\(p).term_column") }
+        if termColumn != nil && m["schema"] == nil {
+            throw fail(m["term_column"], "\(p).term_column", "matches ontology terms, which only a schema has; add 'schema'")
+        }
         return ImageClass(
             column: try nonEmptyString(m["column"]!, "\(p).column"),
             classes: classes,
+            schema: try m["schema"].map { (n) throws(ExportError) in try nonEmptyString(n, "\(p).schema") },
+            termColumn: termColumn,
             match: try m["match"].map { (n) throws(ExportError) in try choice(n, "\(p).match", MatchMode.self) } ?? .exact,
             unlabeled: try m["unlabeled"].map { (n) throws(ExportError) in
                 try choice(n, "\(p).unlabeled", UnlabeledPolicy.self) } ?? .error,

@@ -25,7 +25,7 @@ enum Tables {
                 height.append(Int32(tile.rect.height))
                 validWidth.append(Int32(tile.valid.width))
                 validHeight.append(Int32(tile.valid.height))
-                label.append(s.label)
+                label.append(plan.bundleLabel(s.label))
             }
         }
         var tiles = Table(path: BundleLayout.tiles, columns: [
@@ -34,10 +34,19 @@ enum Tables {
             Column("valid_width", .int32(validWidth)), Column("valid_height", .int32(validHeight)),
             Column("label", .int32(label)),
         ])
-        let classes = Table(path: BundleLayout.classes, columns: [
-            Column("id", .int32(plan.classNames.indices.map { Int32($0) })),
+        var classes = Table(path: BundleLayout.classes, columns: [
+            Column("id", .int32(plan.classIDs.map { Int32($0) })),
             Column("name", .string(plan.classNames)),
         ])
+        if let schema = plan.labelSchema?.schema {
+            // A schema's class facts travel with the ids (bundle format §5.2).
+            let ordered = plan.classNames.map { schema.class(named: $0)! }
+            classes.columns += [
+                Column("colour", .string(ordered.map(\.colour))),
+                Column("parent", .string(ordered.map { $0.parent ?? "" })),
+                Column("terms", .string(ordered.map { $0.terms.map(\.curie).joined(separator: " ") })),
+            ]
+        }
         var sources = Table(path: BundleLayout.sources, columns: [
             Column("path", .string(plan.sources.map(\.path))),
             Column("sha256", .string(plan.sources.map(plan.sha256(of:)))),
@@ -45,7 +54,7 @@ enum Tables {
             Column("width", .int64(plan.sources.map { Int64($0.width) })),
             Column("height", .int64(plan.sources.map { Int64($0.height) })),
             Column("channels", .int32(plan.sources.map { Int32($0.channels) })),
-            Column("label", .int32(plan.sources.map(\.label))),
+            Column("label", .int32(plan.sources.map { plan.bundleLabel($0.label) })),
         ])
         if plan.recipe.augmentation != nil {
             // Augmentation appends the tile key, the variant and the drawn parameters (bundle format §5.5).
@@ -105,7 +114,7 @@ enum ManifestBuilder {
             }
         }
         let perClass = plan.classNames.indices.map {
-            Manifest.ClassCount(id: $0, name: plan.classNames[$0], tiles: tilesPerClass[$0], sources: sourcesPerClass[$0])
+            Manifest.ClassCount(id: plan.classIDs[$0], name: plan.classNames[$0], tiles: tilesPerClass[$0], sources: sourcesPerClass[$0])
         }
         let recipe = plan.recipe
         var manifest = Manifest(
@@ -134,6 +143,10 @@ enum ManifestBuilder {
                                         palette: recipe.channels.palette?.rawValue),
             warnings: plan.warnings)
         manifest.study = plan.study
+        if let info = plan.labelSchema {
+            manifest.labelSchema = Manifest.LabelSchemaFile(path: info.path, sha256: plan.inputs.first { $0.path == info.path }?.sha256 ?? "",
+                                                            name: info.schema.name, version: info.schema.version.description, text: info.text)
+        }
         manifest.samples = try plan.samples.map { try JSONValue.snakeCased($0.manifest) }
         return manifest
     }

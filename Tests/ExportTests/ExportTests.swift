@@ -225,3 +225,60 @@ import Testing
         #expect(ws.outputEntries() == Workspace.published("tiny.h5"))
     }
 }
+
+/// Class labels through a label schema: the schema's ids, synonyms and ontology terms.
+@Suite struct SchemaExportTests {
+    static let schema = """
+        {
+          "format": "trainset-label-schema/1",
+          "name": "cell-shape",
+          "version": "1.0.0",
+          "kinds": ["image_class"],
+          "classes": [
+            {"id": 7, "name": "circular", "colour": "#1F77B4", "synonyms": ["round"], "terms": ["PATO:0000411"]},
+            {"id": 3, "name": "elongated", "colour": "#D62728", "terms": ["PATO:0001154"]}
+          ]
+        }
+
+        """
+
+    @Test func schemaIdsSynonymsAndTermsReachTheBundle() throws {
+        let ws = try Workspace.plateDataset()
+        try ws.write("data/shapes.json", Self.schema)
+        // The second row's value is unknown to the schema, but its accession names a class term.
+        try ws.write("data/table.csv", """
+            Plate,Well,Phenotype,Phenotype Term Accession
+            P1,A01,round,
+            P1,A02,stretched,PATO_0001154
+
+            """)
+        try ws.write("recipe.yaml", Workspace.recipe.replacingOccurrences(
+            of: "    classes: [round, elongated]",
+            with: "    schema: shapes.json\n    term_column: Phenotype Term Accession"))
+        let result = try ws.export()
+        let reader = try BundleReader(opening: result.bundle)
+        let classes = try reader.table(at: "/classes")
+        #expect(classes["id"] == .int32([3, 7]))
+        #expect(classes["name"] == .string(["elongated", "circular"]))
+        #expect(classes["colour"] == .string(["#D62728", "#1F77B4"]))
+        #expect(classes["terms"] == .string(["PATO:0001154", "PATO:0000411"]))
+        #expect(try reader.table(at: "/sources")["label"] == .int32([7, 3]))
+        #expect(result.manifest.counts.perClass.map(\.id) == [3, 7])
+        #expect(result.manifest.labelSchema?.text == Self.schema)
+        #expect(result.manifest.labelSchema?.version == "1.0.0")
+        let rules = result.manifest.labelMapping?.entries.map { "\($0.value)→\($0.className ?? "-") \($0.rule.map { "\($0)" } ?? "-")" }
+        #expect(rules?.count == 2, "\(rules ?? [])")
+        #expect(BundleValidator.validate(result.bundle).isValid)
+    }
+
+    @Test func brokenSchemaIsNamedWithItsPath() throws {
+        let ws = try Workspace.plateDataset()
+        try ws.write("data/shapes.json", Self.schema.replacingOccurrences(of: "\"id\": 3", with: "\"id\": 7"))
+        try ws.write("recipe.yaml", Workspace.recipe.replacingOccurrences(of: "    classes: [round, elongated]",
+                                                                           with: "    schema: shapes.json"))
+        guard let error = ws.failingExport() else { Issue.record("accepted a schema with a repeated id"); return }
+        #expect(error.location.hasSuffix("data/shapes.json"), "\(error)")
+        #expect(error.message.contains("classes[1]"), "\(error)")
+        #expect(ws.outputEntries().isEmpty)
+    }
+}
