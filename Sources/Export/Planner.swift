@@ -300,11 +300,13 @@ struct PlanState {
         }
         let column: Int
         let termColumn: Int?
+        var field = "labels.image_class.column"
         do {
             column = try table.columnIndex(named: spec.column)
+            field = "labels.image_class.term_column"
             termColumn = try spec.termColumn.map { (name) throws(AVDBError) in try table.columnIndex(named: name) }
         } catch {
-            throw ExportError(.mismatch, error.location(default: shown(file)), "labels.image_class: \(error.message)")
+            throw ExportError(.mismatch, error.location(default: shown(file)), "\(field): \(error.message)")
         }
         var out: [Candidate] = []
         for var candidate in candidates {
