@@ -50,12 +50,15 @@ trainset="$repo/.build/release/trainset"
 rm -rf "$out"; mkdir -p "$out"
 sync
 echo "trainset export" >&2
+cut -d" " -f1 /proc/loadavg > "$out/load-trainset.txt"
 /usr/bin/time -v -o "$out/time-trainset.txt" "$trainset" export "$data/recipe.yaml" --output "$out/trainset.h5" --quiet
 echo "peer --no-augment" >&2
+cut -d" " -f1 /proc/loadavg > "$out/load-peer.txt"
 /usr/bin/time -v -o "$out/time-peer.txt" python3 "$here/peer_export.py" "$data" "$out/peer.h5" --no-augment \
   > "$out/peer-stats.json"
 if [ "$augmented" = 1 ]; then
   echo "peer (augmented, 4 variants)" >&2
+  cut -d" " -f1 /proc/loadavg > "$out/load-peer-aug.txt"
   /usr/bin/time -v -o "$out/time-peer-aug.txt" python3 "$here/peer_export.py" "$data" "$out/peer-aug.h5" \
     > "$out/peer-aug-stats.json"
 fi
@@ -78,13 +81,14 @@ cpu = re.search(r"model name\s*: (.*)", open("/proc/cpuinfo").read()).group(1)
 print(f"N = {count} images of 2048×2048×2 uint16 ({input_bytes / 1e6:.0f} MB of TIFF + CSV input), "
       f"{datetime.date.today().isoformat()}, `nproc` = {os.cpu_count()}, {cpu}, "
       f"Python {platform.python_version()}, warm page cache.\n")
-print("| run | tiles | wall s | tiles/s | input MB/s | CPU s | peak RSS MB | output MB |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-rows = [("trainset export (1 process)", "trainset.h5", "time-trainset.txt", None),
-        ("peer --no-augment (2 workers)", "peer.h5", "time-peer.txt", "peer-stats.json"),
-        ("peer, 4 augmented variants (2 workers)", "peer-aug.h5", "time-peer-aug.txt", "peer-aug-stats.json")]
+print("| run | tiles | wall s | tiles/s | input MB/s | CPU s | peak RSS MB | output MB | load at start |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+rows = [("trainset export (1 process)", "trainset.h5", "time-trainset.txt", None, "load-trainset.txt"),
+        ("peer --no-augment (2 workers)", "peer.h5", "time-peer.txt", "peer-stats.json", "load-peer.txt"),
+        ("peer, 4 augmented variants (2 workers)", "peer-aug.h5", "time-peer-aug.txt", "peer-aug-stats.json",
+         "load-peer-aug.txt")]
 results = {}
-for name, h5, timing, stats in rows:
+for name, h5, timing, stats, load in rows:
     if not os.path.exists(os.path.join(out, timing)):
         continue
     wall, cpu_s, rss = gnu_time(os.path.join(out, timing))
@@ -96,8 +100,9 @@ for name, h5, timing, stats in rows:
         total = json.load(open(os.path.join(out, stats)))["sum_peak_rss_mb"]
         rss_text += f" (Σ processes {total:.0f})"
     results[h5] = (tiles / wall, size)
-    print(f"| {name} | {tiles} | {wall:.1f} | {tiles / wall:.1f} | {input_bytes / 1e6 / wall:.1f} | {cpu_s:.1f} | {rss_text} | {size / 1e6:.1f} |")
+    print(f"| {name} | {tiles} | {wall:.1f} | {tiles / wall:.1f} | {input_bytes / 1e6 / wall:.1f} | {cpu_s:.1f} | {rss_text} | {size / 1e6:.1f} | {open(os.path.join(out, load)).read().strip()} |")
 (t_rate, t_size), (p_rate, p_size) = results["trainset.h5"], results["peer.h5"]
 print(f"\ntrainset / peer (like for like, no augmentation): throughput ×{t_rate / p_rate:.2f}, "
-      f"output size ×{t_size / p_size:.3f}.")
+      f"output size ×{t_size / p_size:.3f}. Load is the 1-minute load average when the run started "
+      f"(other jobs on the machine inflate wall time, much less CPU seconds).")
 EOF
