@@ -31,7 +31,7 @@ data="$work/n$count"
 out="$work/out-$count"
 
 # Tools: GNU time for peak RSS and CPU seconds; the peer's Python packages.
-if [ ! -x /usr/bin/time ]; then apt-get install -y time >/dev/null; fi
+if [ ! -x /usr/bin/time ]; then apt-get update -qq && apt-get install -y -qq time >/dev/null; fi
 python3 -c "import cv2, h5py, tifffile, numpy" 2>/dev/null || python3 -m pip install -q -r "$here/requirements.txt"
 
 # Data, once per (generator version, N).
