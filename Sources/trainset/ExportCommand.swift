@@ -56,6 +56,13 @@ struct ExportCommand: ParsableCommand {
             print(result.bundle.path)
         } catch let error as ExportError {
             Console.error("error: \(error)")
+            if error.code == .output {
+                // libhdf5 1.10 keeps a file whose flush failed (a full disk) open, and its exit-time
+                // cleanup then crashes retrying the write. The temporary file is already removed
+                // and nothing else needs exit handlers, so leave without running them.
+                fflush(stdout)
+                _exit(ExitCode.failure.rawValue)
+            }
             throw ExitCode.failure
         }
     }
