@@ -38,6 +38,7 @@ public enum Exporter {
         } catch {
             throw ExportError(.output, FileSystem.display(directory), "cannot create the output directory: \(error.localizedDescription)")
         }
+        StaleTemporaries.remove(forBundle: final.lastPathComponent, in: directory)
         if fm.fileExists(atPath: final.path) && !plan.overwrite {
             throw ExportError(.output, FileSystem.display(final), "already exists; pass --overwrite to replace it")
         }

@@ -106,8 +106,16 @@ extension Recipe {
     /// The recipe format versions this build reads.
     public static let supportedVersions = [1]
 
+    /// Largest recipe text parsed (1 MiB): real recipes are a few kilobytes, and the YAML
+    /// parser's memory and time grow with the input.
+    public static let maxTextSize = 1 << 20
+
     /// Parses recipe text. `file` is used only to name the recipe in errors.
     public static func parse(_ text: String, file: String) throws(ExportError) -> Recipe {
+        guard text.utf8.count <= maxTextSize else {
+            throw ExportError(.recipe, file, "the recipe has \(text.utf8.count) bytes, more than the limit of \(maxTextSize); "
+                              + "a recipe is a few kilobytes of YAML")
+        }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
