@@ -229,3 +229,10 @@ public enum AnnotationCheck {
         Box(xMin: max(a.xMin, b.xMin), yMin: max(a.yMin, b.yMin), xMax: min(a.xMax, b.xMax), yMax: min(a.yMax, b.yMax))
     }
 }
+
+/// Limits of the annotation file readers (VOC, COCO, GeoJSON).
+public enum AnnotationLimits {
+    /// Largest annotation file read, in bytes (1 GiB). The readers parse a whole file in
+    /// memory, several times its size; the largest public COCO files are about 0.5 GB.
+    public static let maxFileSize = 1 << 30
+}

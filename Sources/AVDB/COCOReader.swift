@@ -12,12 +12,7 @@ import Raster
 public enum COCOReader {
     /// Reads the file at `url`.
     public static func read(contentsOf url: URL) throws(AVDBError) -> [AnnotatedImage] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw AVDBError(.fileUnreadable, "cannot read the COCO file (\(error.localizedDescription))", file: url.path)
-        }
+        let data = Data(try CSVReader.readFile(url, maxSize: AnnotationLimits.maxFileSize))
         return try read(data, file: url.path)
     }
 

@@ -14,12 +14,7 @@ public enum GeoJSONReader {
     /// Reads the file at `url`; `image` names the image the annotations belong to (QuPath
     /// files do not say).
     public static func read(contentsOf url: URL, image: String) throws(AVDBError) -> AnnotatedImage {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw AVDBError(.fileUnreadable, "cannot read the GeoJSON file (\(error.localizedDescription))", file: url.path)
-        }
+        let data = Data(try CSVReader.readFile(url, maxSize: AnnotationLimits.maxFileSize))
         return try read(data, file: url.path, image: image)
     }
 

@@ -226,6 +226,7 @@ public enum ImageMatcher {
             }
             firstLineOfKey[key] = line
             let path = try template.path(forRow: row, of: table, columnIndex: variableIndex)
+            try refuseEscape(root: root, relative: path)
             if isRegularFile(root.appendingPathComponent(path)) {
                 matched.append(.init(row: row, line: line, path: path))
                 referenced.insert(path)
@@ -242,6 +243,20 @@ public enum ImageMatcher {
         }
         return ImageMatchResult(matched: matched, missing: missing,
                                 unreferenced: onDisk.filter { !referenced.contains($0) })
+    }
+
+    /// Throws `.pathEscapesRoot` when `relative` names an existing file that symbolic links
+    /// place outside `root`. Templates and patterns already refuse `..` and absolute paths; a
+    /// link is the remaining way for a dataset to make an export read files it does not contain.
+    public static func refuseEscape(root: URL, relative: String) throws(AVDBError) {
+        let url = root.appendingPathComponent(relative)
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let rootPath = root.resolvingSymlinksInPath().path
+        let resolved = url.resolvingSymlinksInPath().path
+        guard resolved == rootPath || resolved.hasPrefix(rootPath.hasSuffix("/") ? rootPath : rootPath + "/") else {
+            throw AVDBError(.pathEscapesRoot, "is a symbolic link to \(resolved), outside the dataset root \(root.path); "
+                            + "copy the file into the dataset instead", file: url.path)
+        }
     }
 
     /// True for an existing file that is not a directory (symbolic links followed).
@@ -296,6 +311,7 @@ public enum ImageLister {
                                                          isDirectory: &isDirectory),
                           isDirectory.boolValue == wantDirectory
                     else { continue }
+                    try ImageMatcher.refuseEscape(root: root, relative: relative)
                     next.append(relative)
                 }
             }
@@ -328,6 +344,7 @@ public enum ImageLister {
                 try walk(root: root, relative: path, into: &found)
             } else if imageExtensions.contains((name as NSString).pathExtension.lowercased()),
                       ImageMatcher.isRegularFile(url) {
+                try ImageMatcher.refuseEscape(root: root, relative: path)
                 found.append(path)
             }
         }

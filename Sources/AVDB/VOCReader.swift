@@ -19,17 +19,17 @@ import Raster
 public enum VOCReader {
     /// Reads the file at `url`; errors name the file and the object.
     public static func read(contentsOf url: URL) throws(AVDBError) -> AnnotatedImage {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw AVDBError(.fileUnreadable, "cannot read the VOC annotation (\(error.localizedDescription))", file: url.path)
-        }
+        let data = Data(try CSVReader.readFile(url, maxSize: AnnotationLimits.maxFileSize))
         return try read(data, file: url.path)
     }
 
     /// Reads VOC XML held in memory; `file` names it in errors and issues.
     public static func read(_ data: Data, file: String) throws(AVDBError) -> AnnotatedImage {
+        // Foundation's XMLParser on Linux traps on an element or attribute name that is not
+        // valid UTF-8 (found by fuzzing); VOC files are ASCII, so refuse such bytes up front.
+        if let bad = firstInvalidUTF8(data) {
+            throw AVDBError(.malformedAnnotation, "byte \(bad) is not valid UTF-8; a Pascal VOC file must be UTF-8 text", file: file)
+        }
         let collector = Collector()
         let parser = XMLParser(data: data)
         parser.delegate = collector
@@ -71,6 +71,20 @@ public enum VOCReader {
     }
 
     /// Collects the text of `annotation/…` leaves and of each `object/…` leaf by relative path.
+    /// Offset of the first byte that does not start or continue a valid UTF-8 sequence.
+    static func firstInvalidUTF8(_ data: Data) -> Int? {
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        var offset = 0
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): offset += UTF8.width(scalar)
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+
     private final class Collector: NSObject, XMLParserDelegate {
         var root: String?
         var fields: [String: String] = [:]

@@ -105,7 +105,9 @@ func captureErrorStack() -> [String] {
             let e = err.pointee
             let function = e.func_name.map { String(cString: $0) } ?? "?"
             let file = e.file_name.map { String(cString: $0) } ?? "?"
-            let desc = e.desc.map { String(cString: $0) } ?? ""
+            // Some HDF5 messages embed ctime() text ending in a newline ("file write failed:
+            // time = …"); errors are one line, so newlines become spaces.
+            let desc = (e.desc.map { String(cString: $0) } ?? "").split(whereSeparator: \.isNewline).joined(separator: " ")
             let major = errorMessageText(e.maj_num)
             let minor = errorMessageText(e.min_num)
             frames.pointee.append("#\(n) \(function)() \(file):\(e.line): \(desc) (\(major); \(minor))")
