@@ -56,6 +56,7 @@ let package = Package(
         .executableTarget(name: "TilingBenchmarks", dependencies: ["Tiling", "Raster"], path: "Benchmarks/TilingBenchmarks"),
         .testTarget(name: "ExportTests", dependencies: ["Export", "BundleFormat", "Raster", "ImageFormats", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SampleLinkingTests", dependencies: ["SampleLinking", "AVDB", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "FuzzTests", dependencies: ["ImageFormats", "AVDB", "LabelSchema", "BundleFormat", "Export", "Raster"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,60 @@
+import AVDB
+import Export
+import Foundation
+import ImageFormats
+import LabelSchema
+import Testing
+
+/// The limits of docs/limits.md: hostile sizes and nesting are refused with a one-line error
+/// instead of exhausting memory or the stack.
+@Suite struct LimitsTests {
+    func oneLine(_ text: String) -> Bool { !text.isEmpty && !text.contains("\n") }
+
+    @Test func oversizedRecipeIsRefusedBeforeParsing() {
+        let text = "recipe_version: 1\n# " + String(repeating: "x", count: Recipe.maxTextSize) + "\n"
+        do throws(ExportError) {
+            _ = try Recipe.parse(text, file: "big.yaml")
+            Issue.record("a recipe of \(text.utf8.count) bytes was accepted")
+        } catch {
+            #expect(error.description == "big.yaml: the recipe has \(text.utf8.count) bytes, more than the limit of "
+                    + "\(Recipe.maxTextSize); a recipe is a few kilobytes of YAML")
+        }
+    }
+
+    /// Issue 8's example: a 50 KB TIFF whose header claims 100 000 × 100 000 pixels is refused
+    /// from the header, with the default budget, before any pixel memory is allocated.
+    @Test func hugeDeclaredTIFFIsRefusedByTheDefaultBudget() throws {
+        let url = Paths.fixtures.appendingPathComponent("images/bad_huge_dimensions.tif")
+        do throws(ImageError) {
+            _ = try ImageReader.read(url)
+            Issue.record("read a TIFF declaring a huge size")
+        } catch {
+            #expect(error.code == .tooLarge)
+            #expect(oneLine(error.description))
+        }
+    }
+
+    /// A sparse file one byte over the limit: refused from its size, never read.
+    @Test func annotationFilesLargerThanTheLimitAreRefusedUnread() throws {
+        let directory = try Paths.temporaryDirectory("limits")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("huge.json")
+        try Data().write(to: url)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: UInt64(AnnotationLimits.maxFileSize + 1))
+        try handle.close()
+        for reader in ["coco", "geojson", "voc"] {
+            do throws(AVDBError) {
+                switch reader {
+                case "coco": _ = try COCOReader.read(contentsOf: url)
+                case "geojson": _ = try GeoJSONReader.read(contentsOf: url, image: "x.tif")
+                default: _ = try VOCReader.read(contentsOf: url)
+                }
+                Issue.record("\(reader) read a file over the limit")
+            } catch {
+                #expect(error.code == .fileTooLarge)
+                #expect(error.description.contains("\(AnnotationLimits.maxFileSize + 1) bytes"))
+            }
+        }
+    }
+}
