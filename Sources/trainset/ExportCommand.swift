@@ -60,7 +60,7 @@ struct ExportCommand: ParsableCommand {
                 // libhdf5 1.10 keeps a file whose flush failed (a full disk) open, and its exit-time
                 // cleanup then crashes retrying the write. The temporary file is already removed
                 // and nothing else needs exit handlers, so leave without running them.
-                fflush(stdout)
+                fflush(nil)
                 _exit(ExitCode.failure.rawValue)
             }
             throw ExitCode.failure
