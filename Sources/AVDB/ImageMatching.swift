@@ -260,13 +260,13 @@ public enum ImageMatcher {
     }
 
     /// True for an existing file that is not a directory (symbolic links followed).
-    static func isRegularFile(_ url: URL) -> Bool {
+    public static func isRegularFile(_ url: URL) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
     }
 
     /// True for an existing directory (symbolic links followed).
-    static func isDirectory(_ url: URL) -> Bool {
+    public static func isDirectory(_ url: URL) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
     }

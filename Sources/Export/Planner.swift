@@ -441,13 +441,6 @@ enum FileSystem {
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 
-    static func isRegularFile(_ url: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
-    }
-
-    static func isDirectory(_ url: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
-    }
+    static func isRegularFile(_ url: URL) -> Bool { ImageMatcher.isRegularFile(url) }
+    static func isDirectory(_ url: URL) -> Bool { ImageMatcher.isDirectory(url) }
 }
