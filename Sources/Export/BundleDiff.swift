@@ -47,6 +47,10 @@ public struct BundleDiff: Sendable, Codable, Equatable {
     public var inputs: [InputChange]
     public var sources: [SourceChange]
     public var classes: [ClassChange]
+    /// Tiles per split that differ (same shape as class changes; the name is the split's).
+    public var splits: [ClassChange]
+    /// Linked sample columns added, removed or treated differently: `name: A → B`.
+    public var sampleColumns: [FieldChange]
     public var recipe: [FieldChange]
 
     /// Same decoded content (content hashes equal).
@@ -64,6 +68,8 @@ public struct BundleDiff: Sendable, Codable, Equatable {
             inputs: inputChanges(manifestA.inputs, manifestB.inputs),
             sources: sourceChanges(summaryA, summaryB),
             classes: classChanges(manifestA.counts.perClass, manifestB.counts.perClass),
+            splits: countChanges(summaryA.splitCounts(), summaryB.splitCounts()),
+            sampleColumns: sampleColumnChanges(manifestA.samples, manifestB.samples),
             recipe: recipeChanges(manifestA.recipe.text, manifestB.recipe.text))
     }
 
@@ -112,9 +118,32 @@ public struct BundleDiff: Sendable, Codable, Equatable {
     }
 
     static func classChanges(_ a: [Manifest.ClassCount], _ b: [Manifest.ClassCount]) -> [ClassChange] {
-        let countA = Dictionary(a.map { ($0.name, $0.tiles) }, uniquingKeysWith: +)
-        let countB = Dictionary(b.map { ($0.name, $0.tiles) }, uniquingKeysWith: +)
-        return Set(countA.keys).union(countB.keys).sorted().compactMap { name in
+        countChanges(Dictionary(a.map { ($0.name, $0.tiles) }, uniquingKeysWith: +),
+                     Dictionary(b.map { ($0.name, $0.tiles) }, uniquingKeysWith: +))
+    }
+
+    /// Sample columns by name, each described as `type, treatment[, not released]`.
+    static func sampleColumnChanges(_ a: JSONValue?, _ b: JSONValue?) -> [FieldChange] {
+        func columns(_ v: JSONValue?) -> [String: String] {
+            guard case .object(let o)? = v, case .array(let list)? = o["columns"] else { return [:] }
+            var out: [String: String] = [:]
+            for case .object(let c) in list {
+                guard case .string(let name)? = c["name"] else { continue }
+                let parts = ["type", "treatment"].compactMap { key -> String? in
+                    if case .string(let s)? = c[key] { return s } else { return nil }
+                }
+                out[name] = parts.joined(separator: ", ") + (c["released"] == .bool(false) ? ", not released" : "")
+            }
+            return out
+        }
+        let ca = columns(a), cb = columns(b)
+        return Set(ca.keys).union(cb.keys).sorted().compactMap { name in
+            ca[name] == cb[name] ? nil : FieldChange(key: name, a: ca[name], b: cb[name])
+        }
+    }
+
+    static func countChanges(_ countA: [String: Int], _ countB: [String: Int]) -> [ClassChange] {
+        Set(countA.keys).union(countB.keys).sorted().compactMap { name in
             let x = countA[name] ?? 0, y = countB[name] ?? 0
             let presentInBoth = countA[name] != nil && countB[name] != nil
             return x == y && presentInBoth ? nil : ClassChange(name: name, tilesA: x, tilesB: y)
@@ -130,6 +159,13 @@ public struct BundleDiff: Sendable, Codable, Equatable {
 }
 
 extension BundleSummary {
+    /// Tiles per split; empty when the bundle has no splits.
+    func splitCounts() -> [String: Int] {
+        var out: [String: Int] = [:]
+        for s in split where !s.isEmpty { out[s, default: 0] += 1 }
+        return out
+    }
+
     /// Tile origins `[x, y]` per source path, in tile order.
     func originsBySource() -> [String: [[Int64]]] {
         var out: [String: [[Int64]]] = [:]

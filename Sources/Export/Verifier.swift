@@ -149,6 +149,8 @@ struct BundleSummary {
     var x: [Int64]
     var y: [Int64]
     var label: [Int32]
+    /// Per-tile split, empty strings when the bundle has none.
+    var split: [String]
 
     var tileCount: Int { tileSource.count }
 
@@ -181,5 +183,6 @@ struct BundleSummary {
         x = xs
         y = ys
         label = labels
+        if case .string(let splits)? = tiles["split"] { split = splits } else { split = Array(repeating: "", count: source.count) }
     }
 }

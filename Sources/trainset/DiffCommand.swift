@@ -58,6 +58,14 @@ struct DiffCommand: ParsableCommand {
             lines.append("classes (tiles A → B)")
             for c in d.classes { lines.append("  \(c.name)  \(c.tilesA) → \(c.tilesB)") }
         }
+        if !d.splits.isEmpty {
+            lines.append("splits (tiles A → B)")
+            for c in d.splits { lines.append("  \(c.name)  \(c.tilesA) → \(c.tilesB)") }
+        }
+        if !d.sampleColumns.isEmpty {
+            lines.append("sample columns")
+            for f in d.sampleColumns { lines.append("  \(f.key): \(f.a ?? "(absent)") → \(f.b ?? "(absent)")") }
+        }
         if !d.recipe.isEmpty {
             lines.append("recipe")
             for f in d.recipe { lines.append("  \(f.key): \(f.a ?? "(absent)") → \(f.b ?? "(absent)")") }

@@ -120,3 +120,25 @@ import Testing
         #expect(error.message.contains("group_colum"), "\(error)")
     }
 }
+
+extension SamplesExportTests {
+    /// `diff` shows the sample columns whose treatment changed and the tiles per split.
+    @Test func diffShowsSampleColumnsAndSplits() throws {
+        let ws = try Self.linkedDataset(treatment: "drop")
+        let a = try ws.export(output: "out/a.h5")
+        var text = try String(contentsOf: ws.url("recipe.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "      - {column: patient_name, treatment: drop}",
+                                         with: "      - {column: patient_name, treatment: drop}\n      - {column: sex, treatment: drop}")
+        text = text.replacingOccurrences(of: "fractions: [{name: train, fraction: 0.5}, {name: test, fraction: 0.5}]",
+                                         with: "fractions: [{name: train, fraction: 1.0}]")
+        try ws.write("recipe.yaml", text)
+        let b = try ws.export(output: "out/b.h5")
+        let diff = try BundleDiff.compare(a.bundle, b.bundle)
+        let sex = try #require(diff.sampleColumns.first { $0.key == "sex" })
+        #expect(sex.a?.contains("keep") == true && sex.b?.hasSuffix("drop, not released") == true, "\(sex)")
+        #expect(diff.sampleColumns.count == 1, "\(diff.sampleColumns)")
+        let train = diff.splits.first { $0.name == "train" }
+        #expect(train?.tilesB == 18, "\(diff.splits)")
+        #expect(diff.splits.map(\.name).sorted() == (diff.splits.contains { $0.name == "test" } ? ["test", "train"] : ["train"]))
+    }
+}
