@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the Croissant metadata written next to a bundle, independently of trainset.
 
-1. mlcroissant loads it with no validation errors (its warnings are printed, not fatal).
+1. `mlcroissant validate` exits 0 with no error, and mlcroissant loads it with no validation
+   errors (its warnings are printed, not fatal).
 2. Our own check of the fields Croissant 1.1 requires or recommends and mlcroissant only warns
    about: name, description, license, url, creator, datePublished, version, citeAs, conformsTo,
    and a sha256 on every FileObject that matches the file.
@@ -14,6 +15,8 @@ import hashlib
 import json
 import logging
 import pathlib
+import shutil
+import subprocess
 import sys
 
 import h5py
@@ -37,6 +40,15 @@ def main():
         actual = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
         if fo.get("sha256") != actual:
             problems.append(f"{meta.name}: {fo['@id']}: sha256 {fo.get('sha256')} but {path.name} hashes to {actual}")
+
+    # The command-line validator, as a publisher would run it.
+    cli = shutil.which("mlcroissant")
+    if cli is None:
+        problems.append("mlcroissant command not found (pip install mlcroissant)")
+    else:
+        run = subprocess.run([cli, "validate", "--jsonld", str(meta)], capture_output=True, text=True)
+        if run.returncode != 0 or "error" in (run.stdout + run.stderr).lower().replace("errors: 0", ""):
+            problems.append(f"{meta.name}: mlcroissant validate: exit {run.returncode}: {(run.stdout + run.stderr).strip()[-500:]}")
 
     logging.disable(logging.INFO)
     try:
