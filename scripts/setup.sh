@@ -10,7 +10,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! python3 -c "import h5py, numpy, tifffile, PIL, yaml, mlcroissant" 2>/dev/null; then
   echo "installing Python packages for the cross-checks" >&2
