@@ -47,9 +47,9 @@ public enum Augmenter {
         let coords = warp.sourceCoordinates()
         let image = sample.image
         let reflect = border == .reflect
-        var planes = resample(floatPlanes(image), width: image.width, height: image.height, channels: image.channels,
-                              coords: coords, filter: warp.isLattice ? nil : (bicubic ? .bicubic : .bilinear),
-                              reflect: reflect, pad: Float(padValue))
+        var planes = resample(image, coords: coords, outputWidth: warp.width,
+                              filter: warp.isLattice ? nil : (bicubic ? .bicubic : .bilinear), reflect: reflect,
+                              pad: Float(padValue))
         let semantic = sample.semantic.map { nearest($0, coords: coords, warp: warp, reflect: reflect) }
         let instances = sample.instances.map { nearest($0, coords: coords, warp: warp, reflect: reflect) }
 
@@ -204,9 +204,18 @@ func floatPlanes(_ image: ImageBuffer) -> [Float] {
 /// Float samples converted to `type`: integers rounded half away from zero and clamped.
 func pixelData(_ planes: [Float], type: PixelType) -> PixelData {
     switch type {
-    case .uint8: .uint8(planes.map { TileExtractor.clampedInteger(Double($0)) })
-    case .uint16: .uint16(planes.map { TileExtractor.clampedInteger(Double($0)) })
+    case .uint8: .uint8(clamped(planes))
+    case .uint16: .uint16(clamped(planes))
     case .float32: .float32(planes)
+    }
+}
+
+private func clamped<T: FixedWidthInteger & UnsignedInteger>(_ planes: [Float]) -> [T] {
+    [T](unsafeUninitializedCapacity: planes.count) { out, initialized in
+        planes.withUnsafeBufferPointer { src in
+            for i in src.indices { (out.baseAddress! + i).initialize(to: TileExtractor.clampedInteger(Double(src[i]))) }
+        }
+        initialized = planes.count
     }
 }
 
@@ -216,62 +225,165 @@ func pixelData(_ planes: [Float], type: PixelType) -> PixelData {
     return reflect ? reflectIndex(i, count: count) : nil
 }
 
-/// Samples every channel at the given source coordinates: `filter` nil copies the pixel
-/// containing the point (lattice warps), otherwise interpolates between pixel centres.
-func resample(_ planes: [Float], width: Int, height: Int, channels: Int, coords: (x: [Double], y: [Double]),
-              filter: BandMatrix.Filter?, reflect: Bool, pad: Float) -> [Float] {
+/// A sample type the warp reads without first converting the whole source image to Float
+/// (a source is far larger than the few pixels one tile reads).
+protocol WarpSample {
+    var floatValue: Float { get }
+}
+
+extension UInt8: WarpSample {
+    @inline(__always) var floatValue: Float { Float(self) }
+}
+
+extension UInt16: WarpSample {
+    @inline(__always) var floatValue: Float { Float(self) }
+}
+
+extension Float: WarpSample {
+    @inline(__always) var floatValue: Float { self }
+}
+
+/// Samples every channel of `image` at the given source coordinates: `filter` nil copies the
+/// pixel containing the point (lattice warps), otherwise interpolates between pixel centres.
+func resample(_ image: ImageBuffer, coords: (x: [Double], y: [Double]), outputWidth: Int, filter: BandMatrix.Filter?,
+              reflect: Bool, pad: Float) -> [Float] {
+    switch image.pixels {
+    case .uint8(let v): resample(v, width: image.width, height: image.height, channels: image.channels, coords: coords,
+                                 outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad)
+    case .uint16(let v): resample(v, width: image.width, height: image.height, channels: image.channels, coords: coords,
+                                  outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad)
+    case .float32(let v): resample(v, width: image.width, height: image.height, channels: image.channels, coords: coords,
+                                   outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad)
+    }
+}
+
+/// Visits the pixels of a `width`-wide row-major output (of `count` pixels) in 32 × 32 blocks:
+/// a rotated tile reads its source along diagonals, and a block's source footprint stays in
+/// the first-level cache where a whole output row's would not. Only the visiting order changes.
+@inline(__always) func forEachPixelBlocked(count: Int, width: Int, _ body: (Int) -> Void) {
+    let block = 32, height = width == 0 ? 0 : count / width
+    for by in stride(from: 0, to: height, by: block) {
+        for bx in stride(from: 0, to: width, by: block) {
+            for y in by ..< min(by + block, height) {
+                for x in bx ..< min(bx + block, width) { body(y * width + x) }
+            }
+        }
+    }
+}
+
+/// ⌊x⌋ as an integer without a libm call (the baseline x86-64 target has no rounding
+/// instruction, and this runs for every output pixel). Traps where `Int(floor(x))` would.
+@inline(__always) func floorInt(_ x: Double) -> Int {
+    let t = Int(x)
+    return x < Double(t) ? t - 1 : t
+}
+
+/// Most taps per axis of any filter (bicubic).
+private let maxTaps = 4
+
+private func resample<T: WarpSample>(_ planes: [T], width: Int, height: Int, channels: Int,
+                                     coords: (x: [Double], y: [Double]), outputWidth: Int,
+                                     filter: BandMatrix.Filter?, reflect: Bool, pad: Float) -> [Float] {
     let n = coords.x.count, plane = width * height
-    var out = [Float](repeating: 0, count: n * channels)
-    // Taps and weights depend only on the coordinates: computed once, used for every channel.
+    precondition(outputWidth > 0 && n % outputWidth == 0)
     let radius = filter == nil ? 0 : Int(filter!.support)
     let taps = filter == nil ? 1 : 2 * radius
-    var xi = [Int](repeating: -1, count: n * taps), yi = xi
-    var wx = [Float](repeating: 0, count: n * taps), wy = wx
-    for i in 0 ..< n {
-        if let filter {
-            let u = coords.x[i] - 0.5, v = coords.y[i] - 0.5
-            let x0 = Int(floor(u)), y0 = Int(floor(v))
-            for k in 0 ..< taps {
-                let tx = x0 - radius + 1 + k, ty = y0 - radius + 1 + k
-                xi[i * taps + k] = borderIndex(tx, width, reflect: reflect) ?? -1
-                yi[i * taps + k] = borderIndex(ty, height, reflect: reflect) ?? -1
-                wx[i * taps + k] = Float(filter.weight(u - Double(tx)))
-                wy[i * taps + k] = Float(filter.weight(v - Double(ty)))
+    precondition(taps <= maxTaps && coords.y.count == n)
+    return [Float](unsafeUninitializedCapacity: n * channels) { out, initialized in
+        planes.withUnsafeBufferPointer { src in
+            // Every output sample is Σ_ky wy·(Σ_kx wx·v), rows of taps outer, columns inner, zero
+            // weights skipped, whatever path computes it: the bilinear fast path below gives the
+            // same bits as the general loop.
+            @inline(__always) func sample(_ c: Int, _ x: Int, _ y: Int) -> Float {
+                x < 0 || y < 0 ? pad : src[c * plane + y * width + x].floatValue
             }
-        } else {
-            xi[i] = borderIndex(Int(floor(coords.x[i])), width, reflect: reflect) ?? -1
-            yi[i] = borderIndex(Int(floor(coords.y[i])), height, reflect: reflect) ?? -1
-            wx[i] = 1
-            wy[i] = 1
-        }
-    }
-    for c in 0 ..< channels {
-        let base = c * plane
-        for i in 0 ..< n {
-            var acc: Float = 0
-            for ky in 0 ..< taps {
-                let y = yi[i * taps + ky], w = wy[i * taps + ky]
-                if w == 0 { continue }
-                var row: Float = 0
-                for kx in 0 ..< taps {
-                    let x = xi[i * taps + kx], v = wx[i * taps + kx]
-                    if v == 0 { continue }
-                    row += v * (x < 0 || y < 0 ? pad : planes[base + y * width + x])
+            var xi = SIMD4<Int>(repeating: -1), yi = SIMD4<Int>(repeating: -1)
+            var wx = SIMD4<Float>(repeating: 0), wy = SIMD4<Float>(repeating: 0)
+            forEachPixelBlocked(count: n, width: outputWidth) { i in
+                if filter == .bilinear {
+                    let u = coords.x[i] - 0.5, v = coords.y[i] - 0.5
+                    let x0 = floorInt(u), y0 = floorInt(v)
+                    let wx0 = Float(BandMatrix.Filter.bilinear.weight(u - Double(x0)))
+                    let wx1 = Float(BandMatrix.Filter.bilinear.weight(u - Double(x0 + 1)))
+                    let wy0 = Float(BandMatrix.Filter.bilinear.weight(v - Double(y0)))
+                    let wy1 = Float(BandMatrix.Filter.bilinear.weight(v - Double(y0 + 1)))
+                    var (xa, xb, ya, yb) = (x0, x0 + 1, y0, y0 + 1)
+                    if x0 < 0 || y0 < 0 || xb >= width || yb >= height {
+                        xa = borderIndex(xa, width, reflect: reflect) ?? -1
+                        xb = borderIndex(xb, width, reflect: reflect) ?? -1
+                        ya = borderIndex(ya, height, reflect: reflect) ?? -1
+                        yb = borderIndex(yb, height, reflect: reflect) ?? -1
+                    }
+                    for c in 0 ..< channels {
+                        var acc: Float = 0
+                        if wy0 != 0 {
+                            var row: Float = 0
+                            if wx0 != 0 { row += wx0 * sample(c, xa, ya) }
+                            if wx1 != 0 { row += wx1 * sample(c, xb, ya) }
+                            acc += wy0 * row
+                        }
+                        if wy1 != 0 {
+                            var row: Float = 0
+                            if wx0 != 0 { row += wx0 * sample(c, xa, yb) }
+                            if wx1 != 0 { row += wx1 * sample(c, xb, yb) }
+                            acc += wy1 * row
+                        }
+                        (out.baseAddress! + c * n + i).initialize(to: acc)
+                    }
+                    return
                 }
-                acc += w * row
+                if let filter {
+                    let u = coords.x[i] - 0.5, v = coords.y[i] - 0.5
+                    let x0 = floorInt(u), y0 = floorInt(v)
+                    for k in 0 ..< taps {
+                        let tx = x0 - radius + 1 + k, ty = y0 - radius + 1 + k
+                        xi[k] = borderIndex(tx, width, reflect: reflect) ?? -1
+                        yi[k] = borderIndex(ty, height, reflect: reflect) ?? -1
+                        wx[k] = Float(filter.weight(u - Double(tx)))
+                        wy[k] = Float(filter.weight(v - Double(ty)))
+                    }
+                } else {
+                    xi[0] = borderIndex(floorInt(coords.x[i]), width, reflect: reflect) ?? -1
+                    yi[0] = borderIndex(floorInt(coords.y[i]), height, reflect: reflect) ?? -1
+                    wx[0] = 1
+                    wy[0] = 1
+                }
+                for c in 0 ..< channels {
+                    var acc: Float = 0
+                    for ky in 0 ..< taps {
+                        let y = yi[ky], w = wy[ky]
+                        if w == 0 { continue }
+                        var row: Float = 0
+                        for kx in 0 ..< taps {
+                            let x = xi[kx], v = wx[kx]
+                            if v == 0 { continue }
+                            row += v * sample(c, x, y)
+                        }
+                        acc += w * row
+                    }
+                    (out.baseAddress! + c * n + i).initialize(to: acc)
+                }
             }
-            out[c * n + i] = acc
         }
+        initialized = n * channels
     }
-    return out
 }
 
 /// Labels at the given source coordinates, nearest (the pixel containing the point).
 func nearest(_ labels: LabelImage, coords: (x: [Double], y: [Double]), warp: Warp, reflect: Bool) -> LabelImage {
-    let values = (0 ..< coords.x.count).map { i -> UInt32 in
-        guard let x = borderIndex(Int(floor(coords.x[i])), labels.width, reflect: reflect),
-              let y = borderIndex(Int(floor(coords.y[i])), labels.height, reflect: reflect) else { return 0 }
-        return labels.values[y * labels.width + x]
+    let n = coords.x.count
+    let values = [UInt32](unsafeUninitializedCapacity: n) { out, initialized in
+        labels.values.withUnsafeBufferPointer { src in
+            forEachPixelBlocked(count: n, width: warp.width) { i in
+                if let x = borderIndex(floorInt(coords.x[i]), labels.width, reflect: reflect),
+                   let y = borderIndex(floorInt(coords.y[i]), labels.height, reflect: reflect) {
+                    (out.baseAddress! + i).initialize(to: src[y * labels.width + x])
+                } else {
+                    (out.baseAddress! + i).initialize(to: 0)
+                }
+            }
+        }
+        initialized = n
     }
     return LabelImage(width: warp.width, height: warp.height, values: values)
 }

@@ -91,12 +91,19 @@ public struct BandMatrix: Sendable, Equatable {
         let taps = (-radius ... radius).map { exp(-0.5 * Double($0 * $0) / (sigma * sigma)) }
         let total = taps.reduce(0, +)
         var starts: [Int] = [], weights: [[Float]] = []
+        // Mirrored taps fold onto samples already hit; each sample's sum runs in tap order.
+        var acc = [Double](repeating: 0, count: count)
         for i in 0 ..< count {
-            var acc = [Int: Double]()
-            for (k, w) in taps.enumerated() { acc[reflectIndex(i + k - radius, count: count), default: 0] += w / total }
-            let lo = acc.keys.min()!, hi = acc.keys.max()!
+            var lo = count, hi = -1
+            for (k, w) in taps.enumerated() {
+                let j = reflectIndex(i + k - radius, count: count)
+                acc[j] += w / total
+                lo = min(lo, j)
+                hi = max(hi, j)
+            }
             starts.append(lo)
-            weights.append((lo ... hi).map { Float(acc[$0] ?? 0) })
+            weights.append((lo ... hi).map { Float(acc[$0]) })
+            for j in lo ... hi { acc[j] = 0 }
         }
         return BandMatrix(rows: count, columns: count, starts: starts, weights: weights)
     }
@@ -142,16 +149,29 @@ public enum Kernels {
                         1, ry, Int32(height), tmp, Int32(outW), 0, &out, Int32(outW))
             return out
         case .loop:
+            // Runs of output columns that share one weight row at consecutive starts (all of a
+            // blur's interior): each run is summed tap by tap across its columns, which
+            // vectorises, and still adds every column's taps in order from zero.
+            var runs: [(first: Int, count: Int)] = []
+            for x in 0 ..< outW {
+                if let last = runs.last, colsOp.weights[x] == colsOp.weights[last.first],
+                   colsOp.starts[x] == colsOp.starts[last.first] + last.count {
+                    runs[runs.count - 1].count += 1
+                } else {
+                    runs.append((x, 1))
+                }
+            }
             var tmp = [Float](repeating: 0, count: height * outW)
             plane.withUnsafeBufferPointer { src in
                 tmp.withUnsafeMutableBufferPointer { dst in
                     for y in 0 ..< height {
-                        let row = y * width
-                        for x in 0 ..< outW {
-                            let s = colsOp.starts[x]
-                            var acc: Float = 0
-                            for (k, w) in colsOp.weights[x].enumerated() { acc += w * src[row + s + k] }
-                            dst[y * outW + x] = acc
+                        for run in runs {
+                            let out = dst.baseAddress! + y * outW + run.first
+                            let input = src.baseAddress! + y * width + colsOp.starts[run.first]
+                            for (k, w) in colsOp.weights[run.first].enumerated() {
+                                let taps = input + k
+                                for j in 0 ..< run.count { out[j] += w * taps[j] }
+                            }
                         }
                     }
                 }
@@ -160,10 +180,10 @@ public enum Kernels {
             tmp.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
                     for y in 0 ..< outH {
-                        let s = rowsOp.starts[y]
+                        let s = rowsOp.starts[y], out = dst.baseAddress! + y * outW
                         for (k, w) in rowsOp.weights[y].enumerated() {
-                            let row = (s + k) * outW
-                            for x in 0 ..< outW { dst[y * outW + x] += w * src[row + x] }
+                            let row = src.baseAddress! + (s + k) * outW
+                            for x in 0 ..< outW { out[x] += w * row[x] }
                         }
                     }
                 }
