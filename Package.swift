@@ -21,11 +21,14 @@ let package = Package(
         .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        // Deflate encoders for chunks filtered before HDF5 stores them (ISA-L igzip, zlib).
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "CZLIB", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pixel and label buffers shared by readers, tiling and the bundle writer.
         .target(name: "Raster"),
         .target(name: "ImageFormats", dependencies: ["Raster", "CTIFF", "CPNG", "CJPEG"]),
-        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "CISAL", "CZLIB"]),
         .target(name: "LabelSchema"),
         .target(name: "Tiling", dependencies: ["Raster", "CBLAS"]),
         .target(name: "AVDB", dependencies: ["Raster", "ImageFormats", "LabelSchema"]),

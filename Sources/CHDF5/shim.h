@@ -38,5 +38,6 @@ static inline hid_t chdf5_c_s1(void) { return H5T_C_S1; }
 static inline hid_t chdf5_e_default(void) { return H5E_DEFAULT; }
 static inline size_t chdf5_variable(void) { return H5T_VARIABLE; }
 static inline hsize_t chdf5_unlimited(void) { return H5S_UNLIMITED; }
+static inline haddr_t chdf5_haddr_undef(void) { return HADDR_UNDEF; }
 
 #endif

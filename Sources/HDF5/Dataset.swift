@@ -347,6 +347,34 @@ public struct Dataset: ~Copyable {
         }
     }
 
+    /// Where the chunk of each row `rows` along dimension 0 lives in the file (the chunk whose
+    /// first element is `[row, 0, …]`), nil for a chunk never written. For datasets chunked one
+    /// row per chunk, as a bundle's tiles are.
+    public func chunkLocations(rows: Range<Int>) throws(HDF5Error) -> [ChunkLocation?] {
+        let w = self.w, id = self.id
+        return try locked { () throws(HDF5Error) -> [ChunkLocation?] in
+            let rank = try withObjectSpace({ H5Dget_space(id) }, w) { (s) throws(HDF5Error) in try spaceDims(s, w) }.count
+            var coordinates = [hsize_t](repeating: 0, count: max(rank, 1))
+            var out: [ChunkLocation?] = []
+            out.reserveCapacity(rows.count)
+            for row in rows {
+                coordinates[0] = hsize_t(row)
+                var mask: UInt32 = 0
+                var address: haddr_t = 0
+                var size: hsize_t = 0
+                guard H5Dget_chunk_info_by_coord(id, coordinates, &mask, &address, &size) >= 0 else {
+                    throw libraryError(.readFailed, "cannot locate the chunk of row \(row)", object: w.object, file: w.file)
+                }
+                // A chunk never written has an undefined address and size 0.
+                out.append(size > 0 && address != chdf5_haddr_undef()
+                           ? ChunkLocation(offset: coordinates.map { Int($0) }, filterMask: mask, fileAddress: UInt64(address),
+                                           storedSize: Int(size))
+                           : nil)
+            }
+            return out
+        }
+    }
+
     func attributeOps() -> AttributeOps {
         AttributeOps(loc: id, object: ".", w: w)
     }
