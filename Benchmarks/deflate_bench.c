@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
     struct { const char *name; encoder fn; int level; } runs[] = {
         {"zlib", with_zlib, 1}, {"zlib", with_zlib, 6},
         {"libdeflate", with_libdeflate, 1}, {"libdeflate", with_libdeflate, 2}, {"libdeflate", with_libdeflate, 4},
-        {"isal", with_isal, 0}, {"isal", with_isal, 1}, {"isal", with_isal, 2},
+        {"isal", with_isal, 0}, {"isal", with_isal, 1}, {"isal", with_isal, 2}, {"isal", with_isal, 3},
     };
     printf("%zu chunks of %zu bytes, per chunk the fastest of %d passes\n", chunks, chunk, repeats);
     printf("| encoder | level | MB/s | ratio |\n|---|---:|---:|---:|\n");

@@ -5,13 +5,17 @@ import Raster
 /// Writes one bundle file in a single pass (spec: specs/bundle-format/v1.md).
 ///
 /// Use: `init` (creates the file exclusively and every image/mask dataset for all N tiles),
-/// `appendTile` N times in tile order, `writeTable` for `/tiles`, `/classes`, `/sources` (and
-/// any extra tables), then `finish`, which writes the manifest and root attributes and closes.
+/// `append` (or `appendTile`) N times in tile order, `writeTable` for `/tiles`, `/classes`,
+/// `/sources` (and any extra tables), then `finish`, which writes the manifest and root
+/// attributes and closes.
 /// Dropping a writer without `finish` leaves an incomplete file that fails validation (no
 /// `content_hash`, no `/manifest`); callers build under a temporary name and rename on success.
 ///
-/// Each dataset's SHA-256 is streamed while its data is written, in canonical order (tile order
-/// is row order), so `finish` needs no re-read. Not thread-safe: one thread owns a writer.
+/// Tiles arrive already filtered (`TileEncoder`, which any number of threads may run) and are
+/// stored with `H5Dwrite_chunk`, so HDF5 runs no filter on the writer's thread. Each dataset's
+/// SHA-256 is streamed from the decoded samples while its chunks are written, in canonical
+/// order (tile order is row order), so `finish` needs no re-read. Not thread-safe: one thread
+/// owns a writer.
 public struct BundleWriter: ~Copyable {
     private let file: File
     private let images: Dataset
@@ -28,6 +32,9 @@ public struct BundleWriter: ~Copyable {
     private var semanticHasher: CanonicalHasher
     private var tableDigests: [DatasetDigest]
     private var tablesWritten: [String]
+    private var checks: [SpotCheck]
+    /// For `appendTile`.
+    private let ownEncoder: TileEncoder
 
     /// Creates the bundle file (failing if anything exists at `url`) and its image and mask
     /// datasets sized for `spec.tileCount` tiles.
@@ -44,18 +51,10 @@ public struct BundleWriter: ~Copyable {
         guard (0...9).contains(spec.deflateLevel) else {
             throw BundleError(code: .shape, message: "deflate level must be 0...9, got \(spec.deflateLevel)", file: filePath)
         }
-        let n = spec.tileCount, c = spec.channels, h = spec.tileHeight, w = spec.tileWidth
         // A zero-tile bundle needs an unlimited first dimension: a fixed extent of 0 is smaller
-        // than the chunk extent of 1, which HDF5 rejects.
-        let imageLayout = DatasetLayout.chunked([1, c, h, w], shuffle: spec.shuffle, deflateLevel: spec.deflateLevel,
-                                                fletcher32: true, unlimitedFirstDimension: n == 0)
-        let maskLayout = DatasetLayout.chunked([1, h, w], shuffle: spec.shuffle, deflateLevel: spec.deflateLevel,
-                                               fletcher32: true, unlimitedFirstDimension: n == 0)
-        do {
-            self = try Self.create(filePath, spec, imageLayout, maskLayout)
-        } catch {
-            throw BundleError(error, file: filePath)
-        }
+        // than the chunk extent of 1, which HDF5 rejects (see TileLayout).
+        let imageLayout = TileLayout.image(spec), maskLayout = TileLayout.mask(spec)
+        self = try bundleIO(filePath) { () throws(HDF5Error) in try Self.create(filePath, spec, imageLayout, maskLayout) }
     }
 
     private static func create(_ filePath: String, _ spec: BundleSpec, _ imageLayout: DatasetLayout,
@@ -93,6 +92,8 @@ public struct BundleWriter: ~Copyable {
         semanticHasher = CanonicalHasher()
         tableDigests = []
         tablesWritten = []
+        checks = []
+        ownEncoder = TileEncoder(spec: spec)
     }
 
     private static func maskDataset<T: HDF5Scalar>(_ file: borrowing File, _ wanted: Bool, _ path: String, _ type: T.Type,
@@ -104,78 +105,74 @@ public struct BundleWriter: ~Copyable {
     /// Number of tiles appended so far.
     public var tilesAppended: Int { appended }
 
-    /// Writes tile number `tilesAppended` (tiles go in order 0..<N) and its masks.
+    /// Encodes and writes tile number `tilesAppended` (tiles go in order 0..<N) and its masks
+    /// on the calling thread: `TileEncoder.encode` then `append`.
     ///
-    /// Throws `.shape` when the image's shape or pixel type differs from the spec, when a mask
-    /// the spec requires is missing (or one it does not declare is given), when a mask's shape
-    /// differs, or when a semantic class id does not fit in uint16; throws `.state` past N tiles.
+    /// Throws what `TileEncoder.encode` throws, and `.state` past N tiles.
     public mutating func appendTile(image: ImageBuffer, instanceMask: LabelImage?,
                                     semanticMask: LabelImage?) throws(BundleError) {
+        let tile: EncodedTile
+        do {
+            tile = try ownEncoder.encode(index: appended, image: image, instanceMask: instanceMask, semanticMask: semanticMask)
+        } catch {
+            var located = error
+            located.file = filePath
+            throw located
+        }
+        try append(tile)
+    }
+
+    /// Writes an encoded tile, which must be tile number `tilesAppended` of a bundle with this
+    /// writer's spec. Throws `.state` for a tile out of order or past N tiles.
+    public mutating func append(_ tile: EncodedTile) throws(BundleError) {
         let index = appended
         guard index < spec.tileCount else {
             throw BundleError(code: .state, message: "all \(spec.tileCount) tiles were already appended",
                               path: BundleLayout.images, file: filePath)
         }
-        guard image.pixelType == spec.pixelType else {
-            throw BundleError(code: .shape, message: "tile \(index) has \(image.pixelType.rawValue) pixels, the bundle holds "
-                              + spec.pixelType.rawValue, path: BundleLayout.images, file: filePath)
-        }
-        guard image.channels == spec.channels, image.height == spec.tileHeight, image.width == spec.tileWidth else {
-            throw BundleError(code: .shape, message: "tile \(index) is \(image.channels)x\(image.height)x\(image.width) (CxHxW), "
-                              + "the bundle holds \(spec.channels)x\(spec.tileHeight)x\(spec.tileWidth)",
+        guard tile.index == index else {
+            throw BundleError(code: .state, message: "tile \(tile.index) was given where tile \(index) comes next",
                               path: BundleLayout.images, file: filePath)
         }
-        try checkMask(instanceMask, wanted: spec.instanceMasks, path: BundleLayout.instanceMasks, index: index)
-        try checkMask(semanticMask, wanted: spec.semanticMasks, path: BundleLayout.semanticMasks, index: index)
-        var semanticValues: [UInt16] = []
-        if let semanticMask {
-            if let bad = semanticMask.values.first(where: { $0 > UInt32(UInt16.max) }) {
-                throw BundleError(code: .shape, message: "tile \(index) has semantic class id \(bad), above the uint16 maximum",
-                                  path: BundleLayout.semanticMasks, file: filePath)
-            }
-            semanticValues = semanticMask.values.map { UInt16($0) }
-        }
-
+        precondition(tile.image.pixelType == spec.pixelType && (tile.instanceMask != nil) == spec.instanceMasks
+                     && (tile.semanticMask != nil) == spec.semanticMasks, "tile encoded for another bundle spec")
         do {
-            switch image.pixels {
-            case .uint8(let v): try images.write(v, slab: index); imageHasher.append(v)
-            case .uint16(let v): try images.write(v, slab: index); imageHasher.append(v)
-            case .float32(let v): try images.write(v, slab: index); imageHasher.append(v)
-            }
-            if let instanceMask {
-                try Self.writeMask(instanceMasks, instanceMask.values, slab: index)
-                instanceHasher.append(instanceMask.values)
-            }
-            if semanticMask != nil {
-                try Self.writeMask(semanticMasks, semanticValues, slab: index)
-                semanticHasher.append(semanticValues)
-            }
+            try images.writeRawChunk(tile.imageChunk, offset: [index, 0, 0, 0])
+            if let chunk = tile.instanceChunk { try Self.writeMask(instanceMasks, chunk, index) }
+            if let chunk = tile.semanticChunk { try Self.writeMask(semanticMasks, chunk, index) }
         } catch {
             throw BundleError(error, file: filePath)
         }
+        // The tile's own digest only for spot-checked tiles: hashing every tile twice would
+        // cost as much as the content hash itself.
+        var spot: [SpotCheck]? = SpotCheck.isChecked(index, of: spec.tileCount) ? [] : nil
+        switch tile.image {
+        case .uint8(let v): Self.hash(v, &imageHasher, BundleLayout.images, index, &spot)
+        case .uint16(let v): Self.hash(v, &imageHasher, BundleLayout.images, index, &spot)
+        case .float32(let v): Self.hash(v, &imageHasher, BundleLayout.images, index, &spot)
+        }
+        if let values = tile.instanceMask { Self.hash(values, &instanceHasher, BundleLayout.instanceMasks, index, &spot) }
+        if let values = tile.semanticMask { Self.hash(values, &semanticHasher, BundleLayout.semanticMasks, index, &spot) }
+        checks += spot ?? []
         appended += 1
     }
 
-    private static func writeMask<T: HDF5Scalar>(_ dataset: borrowing Dataset?, _ values: [T], slab: Int) throws(HDF5Error) {
-        switch dataset {
-        case .some(let ds): try ds.write(values, slab: slab)
-        case .none: preconditionFailure("mask presence was checked against the spec")
-        }
+    private static func hash<T: HDF5Scalar>(_ values: [T], _ hasher: inout CanonicalHasher, _ path: String, _ index: Int,
+                                            _ spot: inout [SpotCheck]?) {
+        hasher.append(values)
+        guard spot != nil else { return }
+        var own = CanonicalHasher()
+        own.append(values)
+        spot?.append(SpotCheck(path: path, tile: index, sha256: own.finalize()))
     }
 
-    private func checkMask(_ mask: LabelImage?, wanted: Bool, path: String, index: Int) throws(BundleError) {
-        switch (mask, wanted) {
-        case (nil, true):
-            throw BundleError(code: .shape, message: "tile \(index) has no mask but the bundle declares one", path: path,
-                              file: filePath)
-        case (.some, false):
-            throw BundleError(code: .shape, message: "tile \(index) has a mask but the bundle declares none", path: path,
-                              file: filePath)
-        case (.some(let m), true) where m.width != spec.tileWidth || m.height != spec.tileHeight:
-            throw BundleError(code: .shape, message: "tile \(index) mask is \(m.height)x\(m.width), the bundle holds "
-                              + "\(spec.tileHeight)x\(spec.tileWidth)", path: path, file: filePath)
-        default:
-            return
+    /// Tiles whose decoded bytes were hashed on their own, for `BundleValidator.validateWritten`.
+    public var spotChecks: [SpotCheck] { checks }
+
+    private static func writeMask(_ dataset: borrowing Dataset?, _ chunk: [UInt8], _ index: Int) throws(HDF5Error) {
+        switch dataset {
+        case .some(let ds): try ds.writeRawChunk(chunk, offset: [index, 0, 0])
+        case .none: preconditionFailure("mask presence was checked against the spec")
         }
     }
 

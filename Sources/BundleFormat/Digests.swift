@@ -61,6 +61,13 @@ enum DigestComputer {
         return ok ? DatasetDigest(path: path, dtype: info.dtype, shape: info.shape, sha256: hasher.finalize()) : nil
     }
 
+    /// SHA-256 (hex) of the canonical bytes of rows `rows` of an open dataset.
+    static func digest(_ ds: borrowing Dataset, rows: Range<Int>) throws(HDF5Error) -> String {
+        var hasher = CanonicalHasher()
+        try hashRows(ds, try ds.info().dtype, ds.path, rows, &hasher)
+        return hasher.finalize()
+    }
+
     private static func blockRows(_ chunks: [Int]?, rowElements: Int) -> Int {
         if let first = chunks?.first, first > 0 { return first }
         // Contiguous data: about 4 Mi elements per read.

@@ -19,13 +19,16 @@ public struct PublicationFiles: Sendable {
 
     /// Builds the sidecars of the bundle at `bundle`, to be published under the file name
     /// `publishedName` (the bundle may still sit under its temporary name). `today` fills
-    /// `datePublished` when the recipe did not give one.
-    public static func make(bundle: URL, publishedName: String, today: String) throws(BundleError) -> PublicationFiles {
+    /// `datePublished` when the recipe did not give one. `bundleSHA256`, the file's digest when
+    /// the caller already read it (`ValidationReport.fileSHA256`), saves reading the file again.
+    public static func make(bundle: URL, publishedName: String, today: String,
+                            bundleSHA256: String? = nil) throws(BundleError) -> PublicationFiles {
         let reader = try BundleReader(opening: bundle)
         let manifest = try reader.manifest()
         let tiles = try TileRows(reader)
         let csv = tiles.csv()
-        let bundleSHA = try Self.sha256(of: bundle)
+        let bundleSHA: String
+        if let bundleSHA256 { bundleSHA = bundleSHA256 } else { bundleSHA = try Self.sha256(of: bundle) }
         let names = names(forBundle: publishedName)
         let croissant = CroissantDocument(
             manifest: manifest, tiles: tiles, bundleName: publishedName, bundleSHA256: bundleSHA,

@@ -7,13 +7,17 @@ import Raster
 /// `report.problems` one line per finding, starting with the object it concerns.
 struct Validation {
     let path: String
+    /// nil for the full check; for a file this process has just written, its writer's spot
+    /// checks (see `BundleValidator.validateWritten`).
+    let spotChecks: [SpotCheck]?
     var report = ValidationReport()
 
     /// At most this many offending rows are listed per table check; the count is always given.
     static let maxListed = 5
 
-    init(path: String) {
+    init(path: String, spotChecks: [SpotCheck]? = nil) {
         self.path = path
+        self.spotChecks = spotChecks
     }
 
     private mutating func problem(_ text: String) { report.problems.append(text) }
@@ -52,11 +56,17 @@ struct Validation {
             checkTableContent(tiles: tiles, classes: classes, sources: sources, shape: shape)
             checkSplits(tiles: tiles, sources: sources)
         }
-        let digests = recomputeDigests(file)
+        let digests: [DatasetDigest]?
+        if let spotChecks {
+            digests = writtenDigests(file, spotChecks)
+        } else {
+            digests = recomputeDigests(file)
+        }
         if let digests {
             let recomputed = ContentHash.combine(digests)
             report.contentHash = recomputed
-            checked("content hash recomputed from every dataset")
+            checked(spotChecks == nil ? "content hash recomputed from every dataset"
+                    : "content hash recombined from the tables' recomputed digests and the writer's image and mask digests")
             if let storedHash, storedHash != recomputed {
                 problem("/@\(BundleLayout.contentHashAttribute): \(storedHash) differs from the hash recomputed from the data "
                         + "(\(recomputed)); the bundle's content was changed after it was written")
@@ -345,34 +355,179 @@ struct Validation {
 
     private mutating func recomputeDigests(_ file: borrowing File) -> [DatasetDigest]? {
         checked("every chunk of every dataset read (Fletcher-32 verified) and its SHA-256 recomputed")
+        guard let paths = datasetPaths(file) else { return nil }
         var digests: [DatasetDigest] = []
         var complete = true
-        let paths: [String]
+        for p in paths where p != BundleLayout.manifest {
+            if let d = digest(file, p) { digests.append(d) } else { complete = false }
+        }
+        return complete ? digests : nil
+    }
+
+    private mutating func datasetPaths(_ file: borrowing File) -> [String]? {
         do {
-            paths = try DigestComputer.allDatasetPaths(file)
+            return try DigestComputer.allDatasetPaths(file)
         } catch {
             problem("/: cannot list the datasets: \(error.message)")
             return nil
         }
+    }
+
+    /// The dataset's digest recomputed from its decoded data, or nil with a problem per
+    /// unreadable block.
+    private mutating func digest(_ file: borrowing File, _ p: String) -> DatasetDigest? {
+        var failures: [DigestComputer.BlockFailure]? = []
+        var result: DatasetDigest?
+        do {
+            result = try DigestComputer.digest(file, p, failures: &failures)
+        } catch {
+            problem("\(p): cannot be read: \(error.message)")
+            return nil
+        }
+        for f in failures ?? [] {
+            let isTile = Self.isTileDataset(p)
+            let which = isTile && f.rows.count == 1 ? "tile \(f.rows.lowerBound)" : "rows \(f.rows)"
+            let cause = f.error.stack.contains { $0.localizedCaseInsensitiveContains("fletcher32") }
+                ? "Fletcher-32 checksum mismatch, the stored bytes are corrupted"
+                : (f.error.stack.last ?? f.error.message)
+            problem("\(p): \(which): cannot be read (\(cause))")
+        }
+        return result
+    }
+
+    static func isTileDataset(_ path: String) -> Bool { path == BundleLayout.images || path.hasPrefix("/masks/") }
+
+    /// The check of a file this process has just written, which costs one read of the file
+    /// instead of inflating and hashing every tile again: tables are decoded and hashed in
+    /// full; every image and mask chunk must exist with no filter skipped and its Fletcher-32
+    /// must match its stored bytes, read in the same pass that computes the file's SHA-256;
+    /// the writer's spot-checked tiles are decoded through HDF5's own filters and must match
+    /// the writer's digests. The image and mask digests are then the manifest's, which the
+    /// writer streamed from the decoded samples it compressed.
+    private mutating func writtenDigests(_ file: borrowing File, _ spotChecks: [SpotCheck]) -> [DatasetDigest]? {
+        checked("tables: every chunk read and its SHA-256 recomputed; images and masks: every chunk present with all "
+                + "filters applied and its Fletcher-32 verified from the stored bytes, \(spotChecks.count) spot-checked "
+                + "tile datasets decoded through HDF5's filters and compared with the writer's digests")
+        guard let paths = datasetPaths(file) else { return nil }
+        var digests: [DatasetDigest] = []
+        var complete = true
+        var tileDatasets: [(path: String, info: HDF5DatasetInfo)] = []
         for p in paths where p != BundleLayout.manifest {
-            var failures: [DigestComputer.BlockFailure]? = []
-            do {
-                if let d = try DigestComputer.digest(file, p, failures: &failures) { digests.append(d) }
-            } catch {
-                problem("\(p): cannot be read: \(error.message)")
+            if Self.isTileDataset(p) {
+                do {
+                    tileDatasets.append((p, try file.openDataset(p).info()))
+                } catch {
+                    problem("\(p): cannot be opened: \(error.message)")
+                    complete = false
+                }
+            } else if let d = digest(file, p) {
+                digests.append(d)
+            } else {
                 complete = false
-            }
-            for f in failures ?? [] {
-                complete = false
-                let isTile = p == BundleLayout.images || p.hasPrefix("/masks/")
-                let which = isTile && f.rows.count == 1 ? "tile \(f.rows.lowerBound)" : "rows \(f.rows)"
-                let cause = f.error.stack.contains { $0.localizedCaseInsensitiveContains("fletcher32") }
-                    ? "Fletcher-32 checksum mismatch, the stored bytes are corrupted"
-                    : (f.error.stack.last ?? f.error.message)
-                problem("\(p): \(which): cannot be read (\(cause))")
             }
         }
+        complete = verifyChunks(file, tileDatasets) && complete
+        for check in spotChecks {
+            do {
+                let ds = try file.openDataset(check.path)
+                guard try DigestComputer.digest(ds, rows: check.tile..<(check.tile + 1)) == check.sha256 else {
+                    problem("\(check.path): tile \(check.tile): decodes to other data than the writer compressed")
+                    complete = false
+                    continue
+                }
+            } catch {
+                problem("\(check.path): tile \(check.tile): cannot be read (\(error.stack.last ?? error.message))")
+                complete = false
+            }
+        }
+        let recorded: [String: DatasetDigest]
+        do {
+            let text = try file.openDataset(BundleLayout.manifest).readString()
+            recorded = Dictionary(try Manifest.decode(Data(text.utf8)).datasets.map { ($0.path, $0) },
+                                  uniquingKeysWith: { a, _ in a })
+        } catch {
+            // checkManifest reports why.
+            return nil
+        }
+        for (p, info) in tileDatasets {
+            guard let entry = recorded[p] else {
+                problem("\(p): is not listed in \(BundleLayout.manifest) datasets")
+                complete = false
+                continue
+            }
+            guard entry.dtype == info.dtype, entry.shape == info.shape else {
+                problem("\(p): manifest digest is for \(entry.dtype) \(entry.shape), the dataset is \(info.dtype) \(info.shape)")
+                complete = false
+                continue
+            }
+            digests.append(entry)
+        }
         return complete ? digests : nil
+    }
+
+    /// Every chunk of every tile dataset, in tile order, read from the bytes of one forward
+    /// pass over the file (which also yields the file's SHA-256 for the Croissant metadata).
+    private mutating func verifyChunks(_ file: borrowing File, _ datasets: [(path: String, info: HDF5DatasetInfo)]) -> Bool {
+        var stream: FileStream
+        do {
+            stream = try FileStream(path)
+        } catch {
+            problem(error.message)
+            return false
+        }
+        var ok = true
+        let tiles = datasets.map { $0.info.shape.first ?? 0 }.max() ?? 0
+        // Chunk locations are looked up a block of tiles at a time, so memory stays bounded
+        // whatever the bundle's size.
+        let block = 4096
+        blocks: for start in stride(from: 0, to: tiles, by: block) {
+            let range = start..<min(start + block, tiles)
+            var locations: [[ChunkLocation?]] = []
+            for d in datasets {
+                do {
+                    let rows = range.clamped(to: 0..<(d.info.shape.first ?? 0))
+                    locations.append(try file.openDataset(d.path).chunkLocations(rows: rows))
+                } catch {
+                    problem("\(d.path): its chunks cannot be located: \(error.message)")
+                    return false
+                }
+            }
+            for tile in range {
+                for (k, d) in datasets.enumerated() where tile - start < locations[k].count {
+                    guard let location = locations[k][tile - start] else {
+                        problem("\(d.path): tile \(tile): its chunk was never written")
+                        ok = false
+                        continue
+                    }
+                    guard location.filterMask == 0 else {
+                        problem("\(d.path): tile \(tile): stored with filters skipped (filter mask \(location.filterMask))")
+                        ok = false
+                        continue
+                    }
+                    do {
+                        let intact = try stream.withBytes(at: location.fileAddress, count: location.storedSize) {
+                            Fletcher32.verifies($0)
+                        }
+                        if !intact {
+                            problem("\(d.path): tile \(tile): cannot be read (Fletcher-32 checksum mismatch, the stored bytes "
+                                    + "are corrupted)")
+                            ok = false
+                        }
+                    } catch {
+                        problem(error.message)
+                        ok = false
+                        break blocks
+                    }
+                }
+            }
+        }
+        do {
+            report.fileSHA256 = try stream.finish()
+        } catch {
+            problem(error.message)
+            ok = false
+        }
+        return ok
     }
 
     private mutating func checkManifest(_ file: borrowing File, storedHash: String?, digests: [DatasetDigest]?,

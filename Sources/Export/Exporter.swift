@@ -5,12 +5,35 @@ import ImageFormats
 import Raster
 import Tiling
 
-/// What an export reports while it runs, for progress bars and logs.
+/// What an export reports while it runs, for progress bars and logs. Events arrive on the
+/// thread that called `Exporter.run`, in order.
 public enum ExportEvent: Sendable {
     case planned(sources: Int, tiles: Int, output: String)
+    /// `tiles` of `of` bundle rows written, `bytes` of chunks stored so far; sent at most
+    /// every `Exporter.progressInterval` seconds, and for the last row.
+    case tilesWritten(tiles: Int, of: Int, bytes: Int64)
+    /// Every row of source `index` (0-based, plan order) is written.
     case sourceDone(index: Int, of: Int, path: String, tiles: Int)
     case validating(temporary: String)
     case published(bundle: String, sidecar: String)
+}
+
+/// How an export runs; nothing here changes the bundle's content.
+public struct ExportOptions: Sendable {
+    /// Threads that read, cut, augment and compress tiles (the calling thread writes them).
+    public var workers: Int
+    /// OpenBLAS's own threads. The workers already use every core, so 1 unless a test wants
+    /// to show that the content does not depend on it.
+    public var blasThreads: Int
+
+    public init(workers: Int = ExportOptions.defaultWorkers, blasThreads: Int = 1) {
+        precondition(workers >= 1 && blasThreads >= 1, "workers and BLAS threads must be at least 1")
+        self.workers = workers
+        self.blasThreads = blasThreads
+    }
+
+    /// One worker per core this process may run on.
+    public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
 /// A finished export: where the bundle is and what its manifest says.
@@ -20,16 +43,20 @@ public struct ExportResult: Sendable {
     public var manifest: Manifest
 }
 
-/// Runs a plan: reads each source once, cuts its tiles, writes them through the single bundle
-/// writer, then validates the finished file and only then publishes it under its final name.
+/// Runs a plan: worker threads read and hash each source once, cut, augment and compress its
+/// tiles, and the calling thread writes them through the single bundle writer (`Pipeline`);
+/// then the finished file is checked and only then published under its final name.
 public enum Exporter {
+    /// Seconds between `tilesWritten` events.
+    public static let progressInterval = 0.25
+
     /// The sidecar manifest path for a bundle: `<bundle>.manifest.json`.
     public static func sidecarURL(for bundle: URL) -> URL {
         bundle.deletingLastPathComponent().appendingPathComponent(bundle.lastPathComponent + ".manifest.json")
     }
 
-    public static func run(_ plan: ExportPlan, progress: (ExportEvent) -> Void = { _ in }) throws(ExportError)
-        -> ExportResult {
+    public static func run(_ plan: ExportPlan, options: ExportOptions = ExportOptions(),
+                           progress: (ExportEvent) -> Void = { _ in }) throws(ExportError) -> ExportResult {
         let fm = FileManager.default
         let final = plan.output
         let directory = final.deletingLastPathComponent()
@@ -53,19 +80,21 @@ public enum Exporter {
         }
         progress(.planned(sources: plan.sources.count, tiles: plan.tileCount, output: FileSystem.display(final)))
 
-        var manifest = try write(plan, to: temporary, progress: progress)
+        let (written, spotChecks) = try write(plan, to: temporary, options: options, progress: progress)
 
         progress(.validating(temporary: FileSystem.display(temporary)))
-        let report = BundleValidator.validate(temporary)
+        // The check of a file this process wrote: one read, no inflating of every tile again
+        // (`trainset validate` does the full check).
+        let report = BundleValidator.validateWritten(temporary, spotChecks: spotChecks)
         guard report.isValid else {
             throw ExportError(.output, FileSystem.display(final),
                               "the written bundle failed validation and was not published: \(report.problems.joined(separator: "; "))")
         }
-        manifest = try sidecar(manifest, at: sidecarTemporary)
+        let manifest = try sidecar(written, at: sidecarTemporary)
         let publication: PublicationFiles
         do {
             publication = try PublicationFiles.make(bundle: temporary, publishedName: final.lastPathComponent,
-                                                    today: Self.today())
+                                                    today: Self.today(), bundleSHA256: report.fileSHA256)
         } catch {
             throw ExportError(.output, FileSystem.display(final), "cannot derive the Croissant metadata and datasheet: \(error)")
         }
@@ -93,50 +122,63 @@ public enum Exporter {
         return ExportResult(bundle: final, sidecar: sidecar, manifest: manifest)
     }
 
-    private static func write(_ plan: ExportPlan, to temporary: URL, progress: (ExportEvent) -> Void)
-        throws(ExportError) -> Manifest {
+    private static func write(_ plan: ExportPlan, to temporary: URL, options: ExportOptions,
+                              progress: (ExportEvent) -> Void) throws(ExportError) -> (Manifest, [SpotCheck]) {
         var writer: BundleWriter
         do {
             writer = try BundleWriter(creating: temporary, spec: plan.spec)
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "cannot create the bundle: \(error)")
         }
-        var parameters: [String] = []
-        for (index, source) in plan.sources.enumerated() {
-            let targets = try loadTargets(source, plan: plan)
-            let (selected, instance, semantic) = (targets.image, targets.instances, targets.semantic)
-            for tile in source.tiles {
-                do {
-                    if let pipeline = plan.recipe.augmentation {
-                        let key = Augmentation.tileKey(sourceSHA256: plan.sha256(of: source), tile: tile)
-                        for k in 0..<pipeline.variants {
-                            let drawn = Augmentation.draw(pipeline, seed: plan.recipe.seed, key: key, variant: k,
-                                                          channels: selected.channels, grid: plan.grid)
-                            let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: plan.grid.edge,
-                                                          padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter)
-                            try writer.appendTile(image: out.image, instanceMask: out.instances, semanticMask: out.semantic)
-                            parameters.append(Augmentation.json(drawn))
-                        }
-                    } else {
-                        try writer.appendTile(
-                            image: TileExtractor.extract(selected, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue),
-                            instanceMask: instance.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) },
-                            semanticMask: semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) })
-                    }
-                } catch let error as TilingError {
-                    throw ExportError(.input, FileSystem.display(source.url), "augmenting the tile at \(tile.rect) failed: \(error)")
-                } catch {
-                    throw ExportError(.output, FileSystem.display(plan.output), "writing a tile of \(source.path) failed: \(error)")
-                }
+        BLAS.setThreads(options.blasThreads)
+        // Rows at which each source ends, for `sourceDone`.
+        var sourceEnds: [Int] = []
+        for source in plan.sources { sourceEnds.append((sourceEnds.last ?? 0) + source.tiles.count * plan.variants) }
+        var nextSource = 0
+        var bytes: Int64 = 0
+        var lastReport = Date()
+        let outcome = try Pipeline(plan: plan, workers: options.workers).run { (tile) throws(ExportError) in
+            do {
+                try writer.append(tile)
+            } catch {
+                let source = plan.sources[nextSource]
+                throw ExportError(.output, FileSystem.display(plan.output), "writing a tile of \(source.path) failed: \(error)")
             }
-            progress(.sourceDone(index: index, of: plan.sources.count, path: source.path, tiles: source.tiles.count * plan.variants))
+            bytes += Int64(tile.storedBytes)
+            let done = tile.index + 1
+            if done == plan.tileCount || Date().timeIntervalSince(lastReport) >= progressInterval {
+                lastReport = Date()
+                progress(.tilesWritten(tiles: done, of: plan.tileCount, bytes: bytes))
+            }
+            while nextSource < sourceEnds.count && sourceEnds[nextSource] == done {
+                let source = plan.sources[nextSource]
+                progress(.sourceDone(index: nextSource, of: plan.sources.count, path: source.path,
+                                     tiles: source.tiles.count * plan.variants))
+                nextSource += 1
+            }
         }
+        let hashed = try withReadHashes(plan, outcome.digests)
         do {
-            for table in Tables.make(plan, parameters: parameters) { try writer.writeTable(table) }
-            return try writer.finish(manifest: ManifestBuilder.make(plan))
+            for table in Tables.make(hashed, parameters: outcome.parameters) { try writer.writeTable(table) }
+            let spotChecks = writer.spotChecks
+            return (try writer.finish(manifest: ManifestBuilder.make(hashed)), spotChecks)
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "finishing the bundle failed: \(error)")
         }
+    }
+
+    /// The plan with the SHA-256 of every pixel input it left to the export, from the read
+    /// that decoded it.
+    private static func withReadHashes(_ plan: ExportPlan, _ digests: [String: FileDigest]) throws(ExportError) -> ExportPlan {
+        var hashed = plan
+        for i in hashed.inputs.indices where hashed.inputs[i].sha256.isEmpty {
+            guard let digest = digests[hashed.inputs[i].path] else {
+                throw ExportError(.input, FileSystem.display(plan.root.appendingPathComponent(hashed.inputs[i].path)),
+                                  "was planned as an input but no tile was read from it")
+            }
+            hashed.inputs[i].sha256 = digest.sha256
+        }
+        return hashed
     }
 
     /// A source's pixels (bundle channels only) and masks, as every tile of it is cut from them.

@@ -34,6 +34,16 @@ struct FileDigest: Sendable, Equatable {
 
     static func of(data: Data) -> String { hex(SHA256.hash(data: data)) }
 
+    /// The file's size in bytes, without reading it.
+    static func size(_ url: URL, displayPath: String) throws(ExportError) -> Int64 {
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            return (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        } catch {
+            throw ExportError(.input, displayPath, "cannot read its size: \(error.localizedDescription)")
+        }
+    }
+
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         digest.map { String(format: "%02x", $0) }.joined()
     }

@@ -29,12 +29,24 @@ public struct ExportPlan: Sendable {
         public var tiles: [Tile]
         public var instanceMask: MaskInput?
         public var semanticMask: MaskInput?
+
+        /// Every file the source's pixels and masks are read from: the image first.
+        var files: [(path: String, url: URL)] {
+            [(path, url)] + (instanceMask?.files ?? []) + (semanticMask?.files ?? [])
+        }
     }
 
     /// A mask file, or a directory of per-object binary files, relative to the input root.
     public enum MaskInput: Sendable {
         case file(path: String, url: URL)
         case objects(directory: String, files: [(path: String, url: URL)])
+
+        var files: [(path: String, url: URL)] {
+            switch self {
+            case .file(let path, let url): [(path, url)]
+            case .objects(_, let files): files
+            }
+        }
     }
 
     public var recipe: Recipe
@@ -71,6 +83,12 @@ public struct ExportPlan: Sendable {
     public var grid: TileGridSpec
     public var sourceChannelIndices: [Int]
     public var warnings: [String]
+
+    /// Roles of the inputs pixels are read from: an export hashes these as it reads them.
+    static let pixelRoles: Set<String> = ["image", "instance_mask", "semantic_mask"]
+
+    /// Inputs planned with `InputHashing.whileExporting` whose SHA-256 is not known yet.
+    public var pendingInputs: [String] { inputs.filter { $0.sha256.isEmpty }.map(\.path) }
 
     /// Total number of tiles the bundle will hold.
     /// Bundle tiles: every grid tile of every source, times the augmented variants per tile.

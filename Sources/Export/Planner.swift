@@ -11,24 +11,25 @@ import Tiling
 public enum Planner {
     /// Plans the export of the recipe at `recipeURL`. `output` overrides `output.path` (relative
     /// to the working directory, as command-line paths are).
-    public static func plan(recipeAt recipeURL: URL, output: String? = nil, overwrite: Bool = false)
-        throws(ExportError) -> ExportPlan {
+    public static func plan(recipeAt recipeURL: URL, output: String? = nil, overwrite: Bool = false,
+                            hashing: InputHashing = .all) throws(ExportError) -> ExportPlan {
         let (recipe, text) = try Recipe.load(recipeURL)
         let recipeDirectory = recipeURL.deletingLastPathComponent()
         let root = URL(fileURLWithPath: recipe.inputs.root, relativeTo: recipeDirectory).standardizedFileURL
         let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? URL(fileURLWithPath: recipe.output.path, relativeTo: recipeDirectory).standardizedFileURL
-        return try plan(recipe: recipe, text: text, recipeURL: recipeURL, root: root, output: outputURL, overwrite: overwrite)
+        return try plan(recipe: recipe, text: text, recipeURL: recipeURL, root: root, output: outputURL, overwrite: overwrite,
+                        hashing: hashing)
     }
 
     /// Plans a parsed recipe against an explicit input root and output, as `verify` does when it
     /// re-derives a bundle from the recipe text embedded in its manifest.
     public static func plan(recipe: Recipe, text: String, recipeURL: URL, root: URL, output outputURL: URL,
-                            overwrite: Bool) throws(ExportError) -> ExportPlan {
+                            overwrite: Bool, hashing: InputHashing = .all) throws(ExportError) -> ExportPlan {
         guard FileSystem.isDirectory(root) else {
             throw ExportError(.input, FileSystem.display(recipeURL), "inputs.root: directory \(FileSystem.display(root)) not found")
         }
-        var state = PlanState(recipe: recipe, recipeFile: FileSystem.display(recipeURL), root: root)
+        var state = PlanState(recipe: recipe, recipeFile: FileSystem.display(recipeURL), root: root, hashing: hashing)
         if let study = recipe.inputs.studyFile {
             let url = try state.inside(study, field: "inputs.study_file")
             do {
@@ -126,11 +127,21 @@ struct Candidate {
     var row: Int?
 }
 
+/// When planning hashes the files that pixels are read from.
+public enum InputHashing: Sendable {
+    /// Every input while planning, so the plan lists every SHA-256 (`--plan-only`, verify, replay).
+    case all
+    /// Images and masks later, by the export, from the one read that decodes them; until then
+    /// the plan lists them with their size and an empty SHA-256 (`ExportPlan.pendingInputs`).
+    case whileExporting
+}
+
 /// The working state of planning: inputs recorded so far, reports and warnings.
 struct PlanState {
     let recipe: Recipe
     let recipeFile: String
     let root: URL
+    let hashing: InputHashing
     var inputs: [Manifest.InputFile] = []
     var recorded: Set<String> = []
     var warnings: [String] = []
@@ -142,10 +153,11 @@ struct PlanState {
     var table: AnnotationTable?
     var study: Manifest.Study?
 
-    init(recipe: Recipe, recipeFile: String, root: URL) {
+    init(recipe: Recipe, recipeFile: String, root: URL, hashing: InputHashing = .all) {
         self.recipe = recipe
         self.recipeFile = recipeFile
         self.root = root
+        self.hashing = hashing
     }
 
     var selectionDescription: String {
@@ -172,9 +184,15 @@ struct PlanState {
         return url
     }
 
-    /// Hashes an input once and lists it in the manifest.
+    /// Hashes an input once and lists it in the manifest (pixel inputs only by size, when the
+    /// export hashes them as it reads them).
     mutating func record(_ path: String, url: URL, role: String) throws(ExportError) {
         guard recorded.insert(path).inserted else { return }
+        if hashing == .whileExporting && ExportPlan.pixelRoles.contains(role) {
+            inputs.append(Manifest.InputFile(path: path, role: role, bytes: try FileDigest.size(url, displayPath: FileSystem.display(url)),
+                                             sha256: ""))
+            return
+        }
         let digest = try FileDigest.of(url, displayPath: FileSystem.display(url))
         inputs.append(Manifest.InputFile(path: path, role: role, bytes: digest.bytes, sha256: digest.sha256))
     }

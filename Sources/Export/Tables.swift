@@ -11,9 +11,10 @@ enum Tables {
         var label: [Int32] = []
         var key: [String] = [], variant: [Int32] = []
         for (index, s) in plan.sources.enumerated() {
+            let sourceSHA256 = plan.sha256(of: s)
             for tile in s.tiles {
                 for k in 0..<plan.variants {
-                    key.append(Augmentation.tileKey(sourceSHA256: plan.sha256(of: s), tile: tile))
+                    key.append(Augmentation.tileKey(sourceSHA256: sourceSHA256, tile: tile))
                     variant.append(Int32(k))
                 }
             }
@@ -119,7 +120,9 @@ enum ManifestBuilder {
         let recipe = plan.recipe
         var manifest = Manifest(
             tool: ToolInfo.tool,
-            libraries: ToolInfo.libraries,
+            // The deflate encoder changes the stored bytes (never the content hash): recorded too.
+            libraries: ToolInfo.libraries
+                + [Manifest.Library(name: "deflate", version: TileEncoder.deflateEncoder(level: plan.spec.deflateLevel))],
             recipe: Manifest.Recipe(path: plan.recipePath, sha256: FileDigest.of(data: Data(plan.recipeText.utf8)),
                                     text: plan.recipeText),
             dataset: Manifest.Dataset(name: recipe.dataset.name, version: recipe.dataset.version,

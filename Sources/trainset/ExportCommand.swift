@@ -7,12 +7,25 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Export a recipe's dataset to a validated HDF5 bundle.",
         discussion: """
-            Reads the recipe, resolves every input (checksums, row/image matching, labels, tile grids), \
-            then reads each image once, cuts its tiles and writes them. The bundle is built under a hidden \
-            temporary name in the output directory, validated, and renamed into place; on any error nothing \
-            is left at the output path. Prints the bundle's path on standard output and progress on \
-            standard error. Exit status: 0 on success, 1 on any error (printed as one line that \
-            names the file and row or field).
+            Reads the recipe and resolves every input (row/image matching, labels, tile grids) before any \
+            pixel is read. Then worker threads (--workers, default one per core) each take images in plan \
+            order, read every image and mask file once (hashing it for the manifest as it is read), cut, \
+            augment and compress its tiles, and one thread writes the finished chunks in order, so the \
+            bundle and its content hash do not depend on the number of workers. The bundle is built under a \
+            hidden temporary name in the output directory, checked (structure, tables, manifest, every \
+            chunk's checksum, a sample of tiles decoded; `trainset validate` does the full check), and \
+            renamed into place; on any error nothing is left at the output path.
+
+            Prints the bundle's path on standard output. Progress goes to standard error: on a terminal \
+            a bar with tiles written, rate, throughput and ETA; otherwise one line per image \
+            (--progress plain); or, with --progress json, one JSON object per line, each naming its \
+            "event": planned {sources, tiles, output}, progress {tiles, total, bytes, elapsed_s, \
+            tiles_per_s, eta_s} (at most four a second), source_done {index, of, path, tiles}, validating \
+            {temporary}, published {bundle, sidecar}, done {bundle, content_hash, elapsed_s}, warning \
+            {message} and error {code, location, message}. --quiet prints only errors.
+
+            Exit status: 0 on success, 1 on any error (printed as one line that names the file and \
+            row or field).
             """)
 
     @Argument(help: "The recipe file (YAML).", completion: .file(extensions: ["yaml", "yml"]))
@@ -30,32 +43,34 @@ struct ExportCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
+    @Option(help: "Worker threads that read, cut, augment and compress tiles (default: one per core).")
+    var workers: Int = ExportOptions.defaultWorkers
+
+    @Option(help: "Progress on standard error: auto (a bar on a terminal, else plain), plain (a line per image) or json (one event per line).")
+    var progress: ProgressStyle = .auto
+
+    func validate() throws {
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1, got \(workers)") }
+    }
+
     func run() throws {
+        let reporter = ExportProgress(style: progress, quiet: quiet)
         do {
-            let plan = try Planner.plan(recipeAt: URL(fileURLWithPath: recipe), output: output, overwrite: overwrite)
-            for warning in plan.warnings where !quiet { Console.error("warning: \(warning)") }
+            // Without --plan-only the export hashes images and masks as it reads them, so that
+            // each is read once; the printed plan lists every SHA-256.
+            let plan = try Planner.plan(recipeAt: URL(fileURLWithPath: recipe), output: output, overwrite: overwrite,
+                                        hashing: planOnly ? .all : .whileExporting)
+            for warning in plan.warnings { reporter.warning(warning) }
             if planOnly {
                 print(try plan.summaryJSON())
                 return
             }
-            let result = try Exporter.run(plan) { event in
-                guard !quiet else { return }
-                switch event {
-                case .planned(let sources, let tiles, let output):
-                    Console.error("exporting \(sources) images, \(tiles) tiles -> \(output)")
-                case .sourceDone(let index, let total, let path, let tiles):
-                    Console.error("[\(index + 1)/\(total)] \(path): \(tiles) tiles")
-                case .validating:
-                    Console.error("validating")
-                case .published(let bundle, let sidecar):
-                    Console.error("wrote \(bundle) and \(sidecar)")
-                }
-            }
-            if !quiet { Console.error("content hash \(result.manifest.contentHash)") }
+            let result = try Exporter.run(plan, options: ExportOptions(workers: workers)) { reporter.handle($0) }
+            reporter.finished(contentHash: result.manifest.contentHash, bundle: result.bundle.path)
             // The bundle path is the command's one line of output, so scripts can capture it.
             print(result.bundle.path)
         } catch let error as ExportError {
-            Console.error("error: \(error)")
+            reporter.failed(error)
             if error.code == .output {
                 // libhdf5 1.10 keeps a file whose flush failed (a full disk) open, and its exit-time
                 // cleanup then crashes retrying the write. The temporary file is already removed

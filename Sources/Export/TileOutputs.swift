@@ -1,0 +1,35 @@
+import Raster
+import Tiling
+
+/// Everything one bundle row is made of for one grid tile and variant: the pixels and masks the
+/// writer stores and the per-tile values the tables record. New per-tile outputs (boxes,
+/// points) belong here and in `produce`, which is the one place rows are made.
+struct TileOutputs: Sendable {
+    var image: ImageBuffer
+    var instances: LabelImage?
+    var semantic: LabelImage?
+    /// The drawn augmentation as `/tiles/parameters` stores it (JSON), when the recipe augments.
+    var parameters: String?
+
+    /// Row `variant` of grid tile `tile` of a source whose pixels and masks are `targets` and
+    /// whose image file has SHA-256 `sourceSHA256` (the tile key's root, so the draws follow
+    /// the content, not the file's name or position).
+    static func produce(_ plan: ExportPlan, _ targets: SampleTargets, sourceSHA256: String, tile: Tile,
+                        variant: Int) throws(TilingError) -> TileOutputs {
+        let grid = plan.grid
+        guard let pipeline = plan.recipe.augmentation else {
+            return TileOutputs(
+                image: TileExtractor.extract(targets.image, tile: tile, edge: grid.edge, padValue: grid.padValue),
+                instances: targets.instances.map { TileExtractor.extract($0, tile: tile, edge: grid.edge) },
+                semantic: targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: grid.edge) },
+                parameters: nil)
+        }
+        let key = Augmentation.tileKey(sourceSHA256: sourceSHA256, tile: tile)
+        let drawn = Augmentation.draw(pipeline, seed: plan.recipe.seed, key: key, variant: variant,
+                                      channels: targets.image.channels, grid: grid)
+        let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: grid.edge, padValue: grid.padValue,
+                                      boxFilter: pipeline.boxFilter)
+        return TileOutputs(image: out.image, instances: out.instances, semantic: out.semantic,
+                           parameters: Augmentation.json(drawn))
+    }
+}
