@@ -66,11 +66,8 @@ import Tiling
 
     @Test func contentHashDoesNotDependOnBLASThreads() throws {
         let ws = try Self.augmentedDataset()
-        BLAS.setThreads(1)
-        let one = try ws.export(output: "out/one.h5")
-        BLAS.setThreads(2)
-        let two = try ws.export(output: "out/two.h5")
-        BLAS.setThreads(1)
+        let one = try ws.export(output: "out/one.h5", options: ExportOptions(workers: 1, blasThreads: 1))
+        let two = try ws.export(output: "out/two.h5", options: ExportOptions(workers: 1, blasThreads: 2))
         #expect(one.manifest.contentHash == two.manifest.contentHash)
     }
 

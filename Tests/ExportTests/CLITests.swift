@@ -100,5 +100,41 @@ import Testing
         let exportHelp = try run(["export", "--help"], in: ws.root)
         #expect(exportHelp.stdout.contains("--output"))
         #expect(exportHelp.stdout.contains("--overwrite"))
+        for option in ["--workers", "--progress", "--quiet", "tiles_per_s", "eta_s"] {
+            #expect(exportHelp.stdout.contains(option), "export --help does not mention \(option)")
+        }
+    }
+
+    /// `--progress json`: every line on standard error is one JSON object naming its event,
+    /// from `planned` to `done`, with the rows written counting up to the total.
+    @Test func jsonProgressIsOneEventPerLine() throws {
+        let ws = try Workspace.plateDataset()
+        let export = try run(["export", "recipe.yaml", "--progress", "json", "--workers", "2"], in: ws.root)
+        #expect(export.status == 0, "\(export.stderr)")
+        let events = try export.stderr.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+        }
+        let names = events.compactMap { $0["event"] as? String }
+        #expect(names.count == events.count)
+        #expect(names.first == "planned" && names.last == "done")
+        #expect(names.filter { $0 == "source_done" }.count == 2)
+        #expect(names.contains("validating") && names.contains("published"))
+        let written = events.filter { $0["event"] as? String == "progress" }.compactMap { $0["tiles"] as? Int }
+        #expect(written.last == 12 && written == written.sorted())
+        #expect(events.last?["content_hash"] as? String != nil)
+
+        let failed = try run(["export", "recipe.yaml", "--progress", "json"], in: ws.root)
+        #expect(failed.status == 1)
+        let last = try JSONSerialization.jsonObject(with: Data(failed.stderr.split(separator: "\n").last!.utf8)) as? [String: Any]
+        #expect(last?["event"] as? String == "error")
+        #expect((last?["message"] as? String)?.contains("--overwrite") == true, "\(failed.stderr)")
+    }
+
+    @Test func zeroWorkersIsRefused() throws {
+        let ws = try Workspace.plateDataset()
+        let export = try run(["export", "recipe.yaml", "--workers", "0"], in: ws.root)
+        #expect(export.status != 0)
+        #expect(export.stderr.contains("--workers must be at least 1"), "\(export.stderr)")
+        #expect(ws.outputEntries().isEmpty)
     }
 }

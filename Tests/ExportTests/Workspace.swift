@@ -86,9 +86,10 @@ final class Workspace {
     }
 
     /// Plans and runs the export of `recipe.yaml`.
-    func export(output: String? = nil, overwrite: Bool = false) throws(ExportError) -> ExportResult {
+    func export(output: String? = nil, overwrite: Bool = false,
+                options: ExportOptions = ExportOptions()) throws(ExportError) -> ExportResult {
         let plan = try Planner.plan(recipeAt: url("recipe.yaml"), output: output.map { url($0).path }, overwrite: overwrite)
-        return try Exporter.run(plan)
+        return try Exporter.run(plan, options: options)
     }
 
     /// Runs the export expecting it to fail, and returns the error.

@@ -1,0 +1,167 @@
+import Foundation
+import HDF5
+import Testing
+
+/// Chunks filtered by `ChunkEncoder` and written with `writeRawChunk` must be what HDF5's own
+/// filter pipeline would store, as far as any reader can tell: the library and h5py decode
+/// them to the same samples, and Fletcher-32 guards them the same way.
+@Suite struct ChunkEncoderTests {
+    /// A smooth ramp plus pseudo-random noise in the low bits (like camera data), so that every
+    /// encoder has something to compress and something it cannot.
+    static func rows<T>(_ count: Int, _ length: Int, _ make: (Int) -> T) -> [[T]] {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<count).map { r in
+            (0..<length).map { i in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return make((r * 37 + i / 7) * 40 + Int(state >> 58))
+            }
+        }
+    }
+
+    static let shape = [4, 3, 20, 33]
+    static var rowLength: Int { shape.dropFirst().reduce(1, *) }
+
+    /// Writes `rows` into `/library` through HDF5's filters and into `/encoded` as chunks filtered
+    /// here, closes the file and returns its path.
+    static func write<T: HDF5Scalar>(_ rows: [[T]], layout: DatasetLayout, in dir: TempDir) throws -> String {
+        let path = dir.path("\(T.hdf5Type.name)-\(layout.deflateLevel ?? -1)-\(layout.shuffle).h5")
+        let file = try File(creating: path)
+        let library = try file.createDataset("/library", of: T.self, shape: shape, layout: layout)
+        let encoded = try file.createDataset("/encoded", of: T.self, shape: shape, layout: layout)
+        let encoder = ChunkEncoder(layout: layout, elementSize: MemoryLayout<T>.size)
+        for (i, row) in rows.enumerated() {
+            try library.write(row, slab: i)
+            let chunk = try row.withUnsafeBytes { try encoder.encode($0) }
+            try encoded.writeRawChunk(chunk, offset: [i, 0, 0, 0])
+        }
+        try library.close()
+        try encoded.close()
+        try file.close()
+        return path
+    }
+
+    static func check<T: HDF5Scalar & Equatable>(_ rows: [[T]], level: Int, shuffle: Bool) throws {
+        let dir = TempDir()
+        let layout = DatasetLayout.chunked([1] + shape.dropFirst(), shuffle: shuffle, deflateLevel: level, fletcher32: true)
+        let path = try write(rows, layout: layout, in: dir)
+        let file = try File(opening: path)
+        let library = try file.openDataset("/library"), encoded = try file.openDataset("/encoded")
+        let (a, b) = (try encoded.info(), try library.info())
+        #expect(a.dtype == b.dtype && a.shape == b.shape && a.chunks == b.chunks && a.filters == b.filters)
+        // Decoded by the library's inflate, unshuffle and Fletcher-32 check.
+        #expect(try encoded.read(T.self) == rows.flatMap { $0 }, "\(T.self) level \(level) shuffle \(shuffle)")
+        #expect(try library.read(T.self) == rows.flatMap { $0 })
+        for i in rows.indices {
+            let mine = try encoded.readRawChunk(offset: [i, 0, 0, 0]), theirs = try library.readRawChunk(offset: [i, 0, 0, 0])
+            #expect(mine.filterMask == 0)
+            // The same checksum algorithm as the library's, on the library's own chunks too.
+            #expect(theirs.bytes.withUnsafeBytes { Fletcher32.verifies($0) })
+            #expect(mine.bytes.withUnsafeBytes { Fletcher32.verifies($0) })
+            if level == 0 || level >= 4 {
+                // Stored blocks, and zlib itself at 4–9: the library's bytes exactly.
+                if level != 0 { #expect(mine.bytes == theirs.bytes, "\(T.self) level \(level) row \(i)") }
+            }
+        }
+        if H5py.available {
+            let (status, output) = try H5py.run(["-c", H5py.compare, path])
+            #expect(status == 0 && output.contains("equal"), "\(output)")
+        }
+    }
+
+    @Test(arguments: [0, 1, 2, 3, 4, 6, 9], [true, false])
+    func preFilteredChunksDecodeAsTheLibrarysOwn(level: Int, shuffle: Bool) throws {
+        let n = Self.shape[0], m = Self.rowLength
+        try Self.check(Self.rows(n, m) { UInt8(truncatingIfNeeded: $0 >> 4) }, level: level, shuffle: shuffle)
+        try Self.check(Self.rows(n, m) { UInt16(truncatingIfNeeded: $0) }, level: level, shuffle: shuffle)
+        try Self.check(Self.rows(n, m) { UInt32($0 / 500) }, level: level, shuffle: shuffle)
+        try Self.check(Self.rows(n, m) { Float($0) / 3 }, level: level, shuffle: shuffle)
+    }
+
+    @Test func incompressibleChunksStillDecode() throws {
+        var state: UInt64 = 1
+        let noise = (0..<2).map { _ in
+            (0..<Self.rowLength).map { _ -> UInt16 in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt16(truncatingIfNeeded: state >> 40)
+            }
+        } + Self.rows(2, Self.rowLength) { UInt16(truncatingIfNeeded: $0) }
+        try Self.check(noise, level: 1, shuffle: false)
+    }
+
+    @Test func aCorruptedPreFilteredChunkFailsItsChecksum() throws {
+        let dir = TempDir()
+        let rows = Self.rows(Self.shape[0], Self.rowLength) { UInt16(truncatingIfNeeded: $0) }
+        let layout = DatasetLayout.chunked([1] + Self.shape.dropFirst(), shuffle: true, deflateLevel: 1, fletcher32: true)
+        let path = try Self.write(rows, layout: layout, in: dir)
+        let location: ChunkLocation = try {
+            let file = try File(opening: path)
+            return try #require(try file.openDataset("/encoded").chunkLocations(rows: 2..<3)[0])
+        }()
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: location.fileAddress + UInt64(location.storedSize / 2))
+        let byte = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: location.fileAddress + UInt64(location.storedSize / 2))
+        try handle.write(contentsOf: [byte ^ 0x20])
+        try handle.close()
+
+        let ds = try File(opening: path).openDataset("/encoded")
+        #expect(try ds.read(UInt16.self, slab: 1) == rows[1])
+        let error = #expect(throws: HDF5Error.self) { _ = try ds.read(UInt16.self, slab: 2) }
+        #expect(error?.code == .readFailed)
+        #expect(error?.stackText.localizedCaseInsensitiveContains("fletcher32") == true)
+        #expect(try !ds.readRawChunk(offset: [2, 0, 0, 0]).bytes.withUnsafeBytes { Fletcher32.verifies($0) })
+        if H5py.available {
+            let (status, output) = try H5py.run(["-c", "import h5py, sys; h5py.File(sys.argv[1])['encoded'][2]", path])
+            // h5py's HDF5 refuses the chunk in its filter pipeline, as for any damaged chunk.
+            #expect(status != 0 && output.contains("filter returned failure during read"), "\(output)")
+        }
+    }
+
+    @Test func chunkLocationsSayWhichChunksWereWritten() throws {
+        let dir = TempDir()
+        let file = try File(creating: dir.path("l.h5"))
+        let layout = DatasetLayout.chunked([1, 8], deflateLevel: 1, fletcher32: true)
+        let ds = try file.createDataset("/d", of: UInt16.self, shape: [3, 8], layout: layout)
+        try ds.write((0..<8).map { UInt16($0) }, slab: 2)
+        let locations = try ds.chunkLocations(rows: 0..<3)
+        #expect(locations[0] == nil && locations[1] == nil)
+        #expect(locations[2]?.offset == [2, 0])
+        #expect(locations[2]?.storedSize == (try ds.readRawChunk(offset: [2, 0])).bytes.count)
+    }
+
+    @Test func theEncoderOfEachLevelIsNamed() {
+        #expect(ChunkEncoder.deflateEncoder(level: 0) == "stored blocks (no compression)")
+        for level in 1...3 { #expect(ChunkEncoder.deflateEncoder(level: level).hasPrefix("isa-l 2."), "\(level)") }
+        #expect(ChunkEncoder.deflateEncoder(level: 1).hasSuffix("igzip level 2"))
+        #expect(ChunkEncoder.deflateEncoder(level: 6).hasPrefix("zlib 1."))
+        #expect(ChunkEncoder.deflateEncoder(level: 6).hasSuffix("level 6"))
+    }
+}
+
+/// python3 with h5py and numpy, an independent HDF5 build and reader, when installed.
+enum H5py {
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static let available: Bool = (try? run(["-c", "import h5py, numpy"]).status) == 0
+
+    /// Reads both datasets with h5py (its own libhdf5 and zlib) and compares them sample for sample.
+    static let compare = """
+        import sys, h5py, numpy
+        with h5py.File(sys.argv[1]) as f:
+            a, b = f["library"][()], f["encoded"][()]
+            assert f["encoded"].compression == "gzip" and f["encoded"].fletcher32
+            assert a.dtype == b.dtype and numpy.array_equal(a, b), "decoded samples differ"
+        print("equal")
+        """
+}
