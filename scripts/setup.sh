@@ -2,8 +2,9 @@
 # Installs what trainset needs on a Debian 12 machine: the C libraries' -dev packages (only those
 # missing) and the Python packages of the cross-checks. Safe to run again.
 set -euo pipefail
-# chromium: the report check renders trainset's HTML report headless.
-packages=(libhdf5-dev libtiff-dev libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev pkg-config chromium)
+# chromium: the report check renders trainset's HTML report headless. libisal-dev: ISA-L igzip,
+# the deflate encoder of bundle chunks (zlib1g-dev: zlib, for deflate levels 4–9).
+packages=(libhdf5-dev libtiff-dev libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev libisal-dev pkg-config chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
