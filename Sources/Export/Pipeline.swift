@@ -128,7 +128,8 @@ struct Pipeline: Sendable {
                       _ encoder: TileEncoder) -> Result<FinishedRow, ExportError> {
         let source = plan.sources[loaded.index]
         do {
-            let outputs = try TileOutputs.produce(plan, loaded.targets, sourceSHA256: loaded.sha256, tile: tile, variant: variant)
+            let outputs = try TileOutputs.produce(plan, loaded.targets, warpSource: loaded.warpSource, sourceSHA256: loaded.sha256,
+                                                  tile: tile, variant: variant)
             let encoded = try encoder.encode(index: row, image: outputs.image, instanceMask: outputs.instances,
                                              semanticMask: outputs.semantic)
             return .success(FinishedRow(tile: encoded, parameters: outputs.parameters))
@@ -158,7 +159,9 @@ struct Pipeline: Sendable {
                 digests.append((file.path, digest))
             }
             let targets = try Exporter.loadTargets(source, plan: plan)
-            return .success(LoadedSource(index: index, targets: targets, sha256: digests[0].digest.sha256, digests: digests))
+            return .success(LoadedSource(index: index, targets: targets,
+                                         warpSource: plan.recipe.augmentation == nil ? nil : WarpSource(targets.image),
+                                         sha256: digests[0].digest.sha256, digests: digests))
         } catch {
             return .failure(error)
         }
@@ -169,13 +172,17 @@ struct Pipeline: Sendable {
 final class LoadedSource: Sendable {
     let index: Int
     let targets: SampleTargets
+    /// The image as augmentation reads it, when the recipe augments.
+    let warpSource: WarpSource?
     /// SHA-256 of the image file, the root of its tiles' keys.
     let sha256: String
     let digests: [(path: String, digest: FileDigest)]
 
-    init(index: Int, targets: SampleTargets, sha256: String, digests: [(path: String, digest: FileDigest)]) {
+    init(index: Int, targets: SampleTargets, warpSource: WarpSource?, sha256: String,
+         digests: [(path: String, digest: FileDigest)]) {
         self.index = index
         self.targets = targets
+        self.warpSource = warpSource
         self.sha256 = sha256
         self.digests = digests
     }

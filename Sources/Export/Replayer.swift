@@ -52,14 +52,17 @@ public enum Replayer {
                 (variants, stored) = (v, p)
             }
             var results: [ReplayResult] = []
-            var cache: (path: String, targets: SampleTargets)?
+            var cache: (path: String, targets: SampleTargets, warp: WarpSource?)?
             for i in indices {
                 let path = paths[Int(source[i])]
                 guard let planned = plan.sources.first(where: { $0.path == path }),
                       let tile = planned.tiles.first(where: { $0.rect.x == Int(xs[i]) && $0.rect.y == Int(ys[i]) }) else {
                     throw ExportError(.mismatch, shown, "tile \(i): the recipe no longer plans \(path) at (\(xs[i]), \(ys[i]))")
                 }
-                if cache?.path != path { cache = (path, try Exporter.loadTargets(planned, plan: plan)) }
+                if cache?.path != path {
+                    let targets = try Exporter.loadTargets(planned, plan: plan)
+                    cache = (path, targets, recipe.augmentation == nil ? nil : WarpSource(targets.image))
+                }
                 let targets = cache!.targets
                 var result = ReplayResult(tile: i, source: path, x: xs[i], y: ys[i], variant: nil,
                                           parametersMatch: true, pixelsMatch: false, masksMatch: false)
@@ -72,7 +75,7 @@ public enum Replayer {
                     let redrawn = Augmentation.draw(pipeline, seed: recipe.seed, key: key, variant: k,
                                                     channels: targets.image.channels, grid: plan.grid)
                     result.parametersMatch = Augmentation.json(redrawn) == stored[i]
-                    let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: plan.grid.edge,
+                    let out = try Augmenter.apply(drawn, to: targets, warpSource: cache!.warp, tile: tile, border: plan.grid.edge,
                                                   padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter)
                     (image, instances, semantic) = (out.image, out.instances, out.semantic)
                 } else {

@@ -13,9 +13,10 @@ struct TileOutputs: Sendable {
 
     /// Row `variant` of grid tile `tile` of a source whose pixels and masks are `targets` and
     /// whose image file has SHA-256 `sourceSHA256` (the tile key's root, so the draws follow
-    /// the content, not the file's name or position).
-    static func produce(_ plan: ExportPlan, _ targets: SampleTargets, sourceSHA256: String, tile: Tile,
-                        variant: Int) throws(TilingError) -> TileOutputs {
+    /// the content, not the file's name or position). `warpSource` is the image prepared for
+    /// augmentation once per source.
+    static func produce(_ plan: ExportPlan, _ targets: SampleTargets, warpSource: WarpSource?, sourceSHA256: String,
+                        tile: Tile, variant: Int) throws(TilingError) -> TileOutputs {
         let grid = plan.grid
         guard let pipeline = plan.recipe.augmentation else {
             return TileOutputs(
@@ -27,8 +28,8 @@ struct TileOutputs: Sendable {
         let key = Augmentation.tileKey(sourceSHA256: sourceSHA256, tile: tile)
         let drawn = Augmentation.draw(pipeline, seed: plan.recipe.seed, key: key, variant: variant,
                                       channels: targets.image.channels, grid: grid)
-        let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: grid.edge, padValue: grid.padValue,
-                                      boxFilter: pipeline.boxFilter)
+        let out = try Augmenter.apply(drawn, to: targets, warpSource: warpSource, tile: tile, border: grid.edge,
+                                      padValue: grid.padValue, boxFilter: pipeline.boxFilter)
         return TileOutputs(image: out.image, instances: out.instances, semantic: out.semantic,
                            parameters: Augmentation.json(drawn))
     }

@@ -80,13 +80,25 @@ public final class ChunkEncoder {
         let size = elementSize, n = bytes.count / size
         if shuffled.count != bytes.count { shuffled = [UInt8](repeating: 0, count: bytes.count) }
         shuffled.withUnsafeMutableBytes { out in
-            let src = bytes.assumingMemoryBound(to: UInt8.self), dst = out.assumingMemoryBound(to: UInt8.self)
-            for j in 0..<size {
-                let plane = dst.baseAddress! + j * n
-                var s = src.baseAddress! + j
+            let src = bytes.assumingMemoryBound(to: UInt8.self).baseAddress!
+            let dst = out.assumingMemoryBound(to: UInt8.self).baseAddress!
+            // One pass over the input for the common sizes, one per byte plane otherwise.
+            switch size {
+            case 2:
                 for i in 0..<n {
-                    plane[i] = s.pointee
-                    s += size
+                    dst[i] = src[2 * i]
+                    dst[n + i] = src[2 * i + 1]
+                }
+            case 4:
+                for i in 0..<n {
+                    dst[i] = src[4 * i]
+                    dst[n + i] = src[4 * i + 1]
+                    dst[2 * n + i] = src[4 * i + 2]
+                    dst[3 * n + i] = src[4 * i + 3]
+                }
+            default:
+                for j in 0..<size {
+                    for i in 0..<n { dst[j * n + i] = src[i * size + j] }
                 }
             }
             for k in (n * size)..<bytes.count { dst[k] = src[k] }
