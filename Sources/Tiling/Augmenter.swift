@@ -330,18 +330,20 @@ func resample(_ image: ImageBuffer, prepared: WarpSource?, coords: (x: [Double],
     }
 }
 
-/// Visits the pixels of a `width`-wide row-major output (of `count` pixels) in 32 × 32 blocks:
-/// a rotated tile reads its source along diagonals, and a block's source footprint stays in
-/// the first-level cache where a whole output row's would not. Only the visiting order changes.
-@inline(__always) func forEachPixelBlocked(count: Int, width: Int, _ body: (Int) -> Void) {
+/// The pixels of a `width`-wide row-major output of `count` pixels in 32 × 32 blocks, as runs
+/// of consecutive indices: a rotated tile reads its source along diagonals, and a block's
+/// source footprint stays in the first-level cache where a whole output row's would not. Only
+/// the visiting order changes.
+func blockedRuns(count: Int, width: Int) -> [Range<Int>] {
     let block = 32, height = width == 0 ? 0 : count / width
+    var runs: [Range<Int>] = []
+    runs.reserveCapacity(height * ((width + block - 1) / block))
     for by in stride(from: 0, to: height, by: block) {
         for bx in stride(from: 0, to: width, by: block) {
-            for y in by ..< min(by + block, height) {
-                for x in bx ..< min(bx + block, width) { body(y * width + x) }
-            }
+            for y in by ..< min(by + block, height) { runs.append((y * width + bx) ..< (y * width + min(bx + block, width))) }
         }
     }
+    return runs
 }
 
 /// ⌊x⌋ as an integer without a libm call (the baseline x86-64 target has no rounding
@@ -351,94 +353,126 @@ func resample(_ image: ImageBuffer, prepared: WarpSource?, coords: (x: [Double],
     return x < Double(t) ? t - 1 : t
 }
 
-/// Most taps per axis of any filter (bicubic).
-private let maxTaps = 4
-
 private func resample<S: WarpSamples>(_ src: S, width: Int, height: Int, channels: Int,
                                       coords: (x: [Double], y: [Double]), outputWidth: Int,
                                       filter: BandMatrix.Filter?, reflect: Bool, pad: Float) -> [Float] {
     let n = coords.x.count
-    let radius = filter == nil ? 0 : Int(filter!.support)
-    let taps = filter == nil ? 1 : 2 * radius
-    precondition(taps <= maxTaps && coords.y.count == n)
-    precondition(outputWidth > 0 && n % outputWidth == 0)
+    precondition(coords.y.count == n && outputWidth > 0 && n % outputWidth == 0)
+    let runs = blockedRuns(count: n, width: outputWidth)
     return [Float](unsafeUninitializedCapacity: n * channels) { out, initialized in
-        do {
-            // Every output sample is Σ_ky wy·(Σ_kx wx·v), rows of taps outer, columns inner, zero
-            // weights skipped, whatever path computes it: the bilinear fast path below gives the
-            // same bits as the general loop.
-            @inline(__always) func sample(_ c: Int, _ x: Int, _ y: Int) -> Float {
-                x < 0 || y < 0 ? pad : src.sample(c, x, y)
-            }
-            var xi = SIMD4<Int>(repeating: -1), yi = SIMD4<Int>(repeating: -1)
-            var wx = SIMD4<Float>(repeating: 0), wy = SIMD4<Float>(repeating: 0)
-            forEachPixelBlocked(count: n, width: outputWidth) { i in
-                if filter == .bilinear {
-                    let u = coords.x[i] - 0.5, v = coords.y[i] - 0.5
-                    let x0 = floorInt(u), y0 = floorInt(v)
-                    let wx0 = Float(BandMatrix.Filter.bilinear.weight(u - Double(x0)))
-                    let wx1 = Float(BandMatrix.Filter.bilinear.weight(u - Double(x0 + 1)))
-                    let wy0 = Float(BandMatrix.Filter.bilinear.weight(v - Double(y0)))
-                    let wy1 = Float(BandMatrix.Filter.bilinear.weight(v - Double(y0 + 1)))
-                    var (xa, xb, ya, yb) = (x0, x0 + 1, y0, y0 + 1)
-                    if x0 < 0 || y0 < 0 || xb >= width || yb >= height {
-                        xa = borderIndex(xa, width, reflect: reflect) ?? -1
-                        xb = borderIndex(xb, width, reflect: reflect) ?? -1
-                        ya = borderIndex(ya, height, reflect: reflect) ?? -1
-                        yb = borderIndex(yb, height, reflect: reflect) ?? -1
-                    }
-                    for c in 0 ..< channels {
-                        var acc: Float = 0
-                        if wy0 != 0 {
-                            var row: Float = 0
-                            if wx0 != 0 { row += wx0 * sample(c, xa, ya) }
-                            if wx1 != 0 { row += wx1 * sample(c, xb, ya) }
-                            acc += wy0 * row
-                        }
-                        if wy1 != 0 {
-                            var row: Float = 0
-                            if wx0 != 0 { row += wx0 * sample(c, xa, yb) }
-                            if wx1 != 0 { row += wx1 * sample(c, xb, yb) }
-                            acc += wy1 * row
-                        }
-                        (out.baseAddress! + c * n + i).initialize(to: acc)
-                    }
-                    return
-                }
-                if let filter {
-                    let u = coords.x[i] - 0.5, v = coords.y[i] - 0.5
-                    let x0 = floorInt(u), y0 = floorInt(v)
-                    for k in 0 ..< taps {
-                        let tx = x0 - radius + 1 + k, ty = y0 - radius + 1 + k
-                        xi[k] = borderIndex(tx, width, reflect: reflect) ?? -1
-                        yi[k] = borderIndex(ty, height, reflect: reflect) ?? -1
-                        wx[k] = Float(filter.weight(u - Double(tx)))
-                        wy[k] = Float(filter.weight(v - Double(ty)))
-                    }
-                } else {
-                    xi[0] = borderIndex(floorInt(coords.x[i]), width, reflect: reflect) ?? -1
-                    yi[0] = borderIndex(floorInt(coords.y[i]), height, reflect: reflect) ?? -1
-                    wx[0] = 1
-                    wy[0] = 1
-                }
-                for c in 0 ..< channels {
-                    var acc: Float = 0
-                    for ky in 0 ..< taps {
-                        let y = yi[ky], w = wy[ky]
-                        if w == 0 { continue }
-                        var row: Float = 0
-                        for kx in 0 ..< taps {
-                            let x = xi[kx], v = wx[kx]
-                            if v == 0 { continue }
-                            row += v * sample(c, x, y)
-                        }
-                        acc += w * row
-                    }
-                    (out.baseAddress! + c * n + i).initialize(to: acc)
+        coords.x.withUnsafeBufferPointer { xs in
+            coords.y.withUnsafeBufferPointer { ys in
+                let r = Resampler(src: src, width: width, height: height, channels: channels, n: n, xs: xs, ys: ys,
+                                  out: out.baseAddress!, filter: filter, reflect: reflect, pad: pad)
+                // Loops written out per path: a per-pixel closure is not inlined and costs a call.
+                switch filter {
+                case .bilinear?: for run in runs { for i in run { r.bilinear(i) } }
+                case nil: for run in runs { for i in run { r.lattice(i) } }
+                default: for run in runs { for i in run { r.general(i) } }
                 }
             }
         }
         initialized = n * channels
+    }
+}
+
+/// One warp's output samples. Every output sample is Σ_ky wy·(Σ_kx wx·v), rows of taps outer,
+/// columns inner, zero weights skipped, whichever path computes it: the bilinear and lattice
+/// paths give the same bits as the general one.
+private struct Resampler<S: WarpSamples> {
+    let src: S
+    let width: Int
+    let height: Int
+    let channels: Int
+    let n: Int
+    let xs: UnsafeBufferPointer<Double>
+    let ys: UnsafeBufferPointer<Double>
+    let out: UnsafeMutablePointer<Float>
+    let filter: BandMatrix.Filter?
+    let reflect: Bool
+    let pad: Float
+
+    @inline(__always) func sample(_ c: Int, _ x: Int, _ y: Int) -> Float {
+        x < 0 || y < 0 ? pad : src.sample(c, x, y)
+    }
+
+    @inline(__always) func bilinear(_ i: Int) {
+        let u = xs[i] - 0.5, v = ys[i] - 0.5
+        let x0 = floorInt(u), y0 = floorInt(v)
+        let wx0 = Float(BandMatrix.Filter.bilinear.weight(u - Double(x0)))
+        let wx1 = Float(BandMatrix.Filter.bilinear.weight(u - Double(x0 + 1)))
+        let wy0 = Float(BandMatrix.Filter.bilinear.weight(v - Double(y0)))
+        let wy1 = Float(BandMatrix.Filter.bilinear.weight(v - Double(y0 + 1)))
+        var (xa, xb, ya, yb) = (x0, x0 + 1, y0, y0 + 1)
+        if x0 < 0 || y0 < 0 || xb >= width || yb >= height {
+            xa = borderIndex(xa, width, reflect: reflect) ?? -1
+            xb = borderIndex(xb, width, reflect: reflect) ?? -1
+            ya = borderIndex(ya, height, reflect: reflect) ?? -1
+            yb = borderIndex(yb, height, reflect: reflect) ?? -1
+        }
+        for c in 0 ..< channels {
+            var acc: Float = 0
+            if wy0 != 0 {
+                var row: Float = 0
+                if wx0 != 0 { row += wx0 * sample(c, xa, ya) }
+                if wx1 != 0 { row += wx1 * sample(c, xb, ya) }
+                acc += wy0 * row
+            }
+            if wy1 != 0 {
+                var row: Float = 0
+                if wx0 != 0 { row += wx0 * sample(c, xa, yb) }
+                if wx1 != 0 { row += wx1 * sample(c, xb, yb) }
+                acc += wy1 * row
+            }
+            (out + c * n + i).initialize(to: acc)
+        }
+    }
+
+    /// A lattice warp: the general path's one tap of weight 1, i.e. 0 + 1·(0 + 1·v) = 0 + v.
+    @inline(__always) func lattice(_ i: Int) {
+        let x = borderIndex(floorInt(xs[i]), width, reflect: reflect) ?? -1
+        let y = borderIndex(floorInt(ys[i]), height, reflect: reflect) ?? -1
+        for c in 0 ..< channels { (out + c * n + i).initialize(to: 0 + sample(c, x, y)) }
+    }
+
+    /// Any filter, or none (lattice warps copy the pixel containing the point).
+    func general(_ i: Int) {
+        let radius = filter.map { Int($0.support) } ?? 0
+        let taps = filter == nil ? 1 : 2 * radius
+        precondition(taps <= 4)
+        var xi = SIMD4<Int>(repeating: -1), yi = SIMD4<Int>(repeating: -1)
+        var wx = SIMD4<Float>(repeating: 0), wy = SIMD4<Float>(repeating: 0)
+        if let filter {
+            let u = xs[i] - 0.5, v = ys[i] - 0.5
+            let x0 = floorInt(u), y0 = floorInt(v)
+            for k in 0 ..< taps {
+                let tx = x0 - radius + 1 + k, ty = y0 - radius + 1 + k
+                xi[k] = borderIndex(tx, width, reflect: reflect) ?? -1
+                yi[k] = borderIndex(ty, height, reflect: reflect) ?? -1
+                wx[k] = Float(filter.weight(u - Double(tx)))
+                wy[k] = Float(filter.weight(v - Double(ty)))
+            }
+        } else {
+            xi[0] = borderIndex(floorInt(xs[i]), width, reflect: reflect) ?? -1
+            yi[0] = borderIndex(floorInt(ys[i]), height, reflect: reflect) ?? -1
+            wx[0] = 1
+            wy[0] = 1
+        }
+        for c in 0 ..< channels {
+            var acc: Float = 0
+            for ky in 0 ..< taps {
+                let y = yi[ky], w = wy[ky]
+                if w == 0 { continue }
+                var row: Float = 0
+                for kx in 0 ..< taps {
+                    let x = xi[kx], v = wx[kx]
+                    if v == 0 { continue }
+                    row += v * sample(c, x, y)
+                }
+                acc += w * row
+            }
+            (out + c * n + i).initialize(to: acc)
+        }
     }
 }
 
@@ -447,12 +481,18 @@ func nearest(_ labels: LabelImage, coords: (x: [Double], y: [Double]), warp: War
     let n = coords.x.count
     let values = [UInt32](unsafeUninitializedCapacity: n) { out, initialized in
         labels.values.withUnsafeBufferPointer { src in
-            forEachPixelBlocked(count: n, width: warp.width) { i in
-                if let x = borderIndex(floorInt(coords.x[i]), labels.width, reflect: reflect),
-                   let y = borderIndex(floorInt(coords.y[i]), labels.height, reflect: reflect) {
-                    (out.baseAddress! + i).initialize(to: src[y * labels.width + x])
-                } else {
-                    (out.baseAddress! + i).initialize(to: 0)
+            coords.x.withUnsafeBufferPointer { xs in
+                coords.y.withUnsafeBufferPointer { ys in
+                    for run in blockedRuns(count: n, width: warp.width) {
+                        for i in run {
+                            if let x = borderIndex(floorInt(xs[i]), labels.width, reflect: reflect),
+                               let y = borderIndex(floorInt(ys[i]), labels.height, reflect: reflect) {
+                                (out.baseAddress! + i).initialize(to: src[y * labels.width + x])
+                            } else {
+                                (out.baseAddress! + i).initialize(to: 0)
+                            }
+                        }
+                    }
                 }
             }
         }
