@@ -36,6 +36,11 @@ public struct ExportOptions: Sendable {
     public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
+#if canImport(Glibc)
+/// glibc's `mallopt` (declared in <malloc.h>, which the Glibc module does not import).
+@_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
+
 /// A finished export: where the bundle is and what its manifest says.
 public struct ExportResult: Sendable {
     public var bundle: URL
@@ -131,6 +136,7 @@ public enum Exporter {
             throw ExportError(.output, FileSystem.display(plan.output), "cannot create the bundle: \(error)")
         }
         BLAS.setThreads(options.blasThreads)
+        mapLargeBuffers()
         // Rows at which each source ends, for `sourceDone`.
         var sourceEnds: [Int] = []
         for source in plan.sources { sourceEnds.append((sourceEnds.last ?? 0) + source.tiles.count * plan.variants) }
@@ -165,6 +171,18 @@ public enum Exporter {
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "finishing the bundle failed: \(error)")
         }
+    }
+
+    /// Gives every buffer of 16 MiB or more (a decoded source image, its masks, its warp copy)
+    /// its own mapping, returned to the system when freed. glibc's default raises this
+    /// threshold to the size of the largest block freed so far, after which source-sized
+    /// buffers come from the worker threads' heaps and fragment them: measured at N = 24,
+    /// peak RSS 209 → 144 MB for the same CPU time. Row-sized buffers stay on the heap.
+    private static func mapLargeBuffers() {
+        #if canImport(Glibc)
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD of <malloc.h>, which Glibc's module map leaves out
+        _ = glibcMallopt(mmapThreshold, 16 << 20)
+        #endif
     }
 
     /// The plan with the SHA-256 of every pixel input it left to the export, from the read
