@@ -176,8 +176,9 @@ public enum Exporter {
     /// Gives every buffer of 16 MiB or more (a decoded source image, its masks, its warp copy)
     /// its own mapping, returned to the system when freed. glibc's default raises this
     /// threshold to the size of the largest block freed so far, after which source-sized
-    /// buffers come from the worker threads' heaps and fragment them: measured at N = 24,
-    /// peak RSS 209 → 144 MB for the same CPU time. Row-sized buffers stay on the heap.
+    /// buffers come from the worker threads' heaps and fragment them: measured at N = 24, peak
+    /// RSS 209–277 MB → 144–148 MB, for some more system time (pages mapped afresh for every
+    /// source). Row-sized buffers stay on the heap.
     private static func mapLargeBuffers() {
         #if canImport(Glibc)
         let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD of <malloc.h>, which Glibc's module map leaves out
