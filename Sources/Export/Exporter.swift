@@ -152,15 +152,15 @@ public enum Exporter {
             }
             bytes += Int64(tile.storedBytes)
             let done = tile.index + 1
-            if done == plan.tileCount || Date().timeIntervalSince(lastReport) >= progressInterval {
-                lastReport = Date()
-                progress(.tilesWritten(tiles: done, of: plan.tileCount, bytes: bytes))
-            }
             while nextSource < sourceEnds.count && sourceEnds[nextSource] == done {
                 let source = plan.sources[nextSource]
                 progress(.sourceDone(index: nextSource, of: plan.sources.count, path: source.path,
                                      tiles: source.tiles.count * plan.variants))
                 nextSource += 1
+            }
+            if done == plan.tileCount || Date().timeIntervalSince(lastReport) >= progressInterval {
+                lastReport = Date()
+                progress(.tilesWritten(tiles: done, of: plan.tileCount, bytes: bytes))
             }
         }
         let hashed = try withReadHashes(plan, outcome.digests)

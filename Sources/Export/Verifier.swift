@@ -90,9 +90,11 @@ public enum Verifier {
         progress("re-running the embedded recipe")
         do {
             let recipe = try Recipe.parse(manifest.recipe.text, file: "\(shownBundle)#/manifest/recipe")
+            // Images and masks are hashed by the re-export's own read, not a third time here.
             let plan = try Planner.plan(recipe: recipe, text: manifest.recipe.text,
                                         recipeURL: URL(fileURLWithPath: manifest.recipe.path),
-                                        root: inputs.standardizedFileURL, output: rebuilt, overwrite: false)
+                                        root: inputs.standardizedFileURL, output: rebuilt, overwrite: false,
+                                        hashing: .whileExporting)
             let result = try Exporter.run(plan)
             report.reproducedContentHash = result.manifest.contentHash
             if result.manifest.contentHash != manifest.contentHash {

@@ -44,13 +44,13 @@ struct ExportCommand: ParsableCommand {
     var quiet = false
 
     @Option(help: "Worker threads that read, cut, augment and compress tiles (default: one per core).")
-    var workers: Int = ExportOptions.defaultWorkers
+    var workers: Int?
 
     @Option(help: "Progress on standard error: auto (a bar on a terminal, else plain), plain (a line per image) or json (one event per line).")
     var progress: ProgressStyle = .auto
 
     func validate() throws {
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1, got \(workers)") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
     }
 
     func run() throws {
@@ -65,7 +65,8 @@ struct ExportCommand: ParsableCommand {
                 print(try plan.summaryJSON())
                 return
             }
-            let result = try Exporter.run(plan, options: ExportOptions(workers: workers)) { reporter.handle($0) }
+            let options = ExportOptions(workers: workers ?? ExportOptions.defaultWorkers)
+            let result = try Exporter.run(plan, options: options) { reporter.handle($0) }
             reporter.finished(contentHash: result.manifest.contentHash, bundle: result.bundle.path)
             // The bundle path is the command's one line of output, so scripts can capture it.
             print(result.bundle.path)
