@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HDF5
 import Raster
@@ -305,6 +306,7 @@ public struct BundleWriter: ~Copyable {
             try file.setAttribute(BundleLayout.formatAttribute, BundleLayout.formatName)
             try file.setAttribute(BundleLayout.formatVersionAttribute, BundleLayout.formatVersion)
             try file.setAttribute(BundleLayout.contentHashAttribute, contentHash)
+            try file.setAttribute(BundleLayout.manifestSHA256Attribute, hex(SHA256.hash(data: Data(text.utf8))))
         } catch {
             throw BundleError(error, file: filePath)
         }

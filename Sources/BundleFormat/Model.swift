@@ -5,7 +5,7 @@ import Raster
 /// Constants of bundle format v1 (specs/bundle-format/v1.md). A reader keys on these names.
 public enum BundleLayout {
     public static let formatName = "trainset-bundle"
-    public static let formatVersion = "1.0.0"
+    public static let formatVersion = "1.1.0"
     public static let images = "/images"
     public static let instanceMasks = "/masks/instance"
     public static let semanticMasks = "/masks/semantic"
@@ -19,6 +19,10 @@ public enum BundleLayout {
     public static let formatAttribute = "trainset_format"
     public static let formatVersionAttribute = "format_version"
     public static let contentHashAttribute = "content_hash"
+    /// SHA-256 of the `/manifest` text (since 1.1.0): the manifest is outside the content hash
+    /// and, as a variable-length string, cannot carry Fletcher-32, so this is what catches a
+    /// damaged provenance record.
+    public static let manifestSHA256Attribute = "manifest_sha256"
     /// Columns every bundle's tables carry, in this order (more may follow).
     public static let tileColumns = ["source", "x", "y", "width", "height", "valid_width", "valid_height", "label"]
     public static let classColumns = ["id", "name"]

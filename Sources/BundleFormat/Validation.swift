@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SampleLinking
 import HDF5
@@ -375,6 +376,31 @@ struct Validation {
         return complete ? digests : nil
     }
 
+    /// 1.1.0 and later bundles carry the manifest's SHA-256 as a root attribute; 1.0.0 ones did not.
+    private mutating func checkManifestChecksum(_ file: borrowing File, _ text: String) {
+        let name = BundleLayout.manifestSHA256Attribute
+        let present: Bool
+        do {
+            present = try file.hasAttribute(name, on: "/")
+        } catch {
+            problem("/@\(name): cannot be read: \(error.message)")
+            return
+        }
+        guard present else {
+            let version = (try? file.stringAttribute(BundleLayout.formatVersionAttribute)) ?? ""
+            if version.split(separator: ".").dropFirst().first.flatMap({ Int($0) }).map({ $0 >= 1 }) == true {
+                problem("/@\(name): required since format 1.1.0, missing")
+            }
+            return
+        }
+        guard let stored = stringAttribute(file, name) else { return }
+        let actual = hex(SHA256.hash(data: Data(text.utf8)))
+        if stored != actual {
+            problem("\(BundleLayout.manifest): its text has SHA-256 \(actual), the root attribute \(name) says \(stored): "
+                    + "the provenance record is damaged")
+        }
+    }
+
     private mutating func checkManifest(_ file: borrowing File, storedHash: String?, digests: [DatasetDigest]?,
                                         shape: ImageShape?, tables: [String: Table]) {
         checked("\(BundleLayout.manifest): parses, content hash and dataset digests agree with the data, counts agree with /tiles")
@@ -395,6 +421,7 @@ struct Validation {
             problem("\(BundleLayout.manifest): cannot be read: \(error.message)")
             return
         }
+        checkManifestChecksum(file, text)
         let manifest: Manifest
         do {
             manifest = try Manifest.decode(Data(text.utf8))
