@@ -137,12 +137,14 @@ def tiled_source(root: pathlib.Path, rel: str, manifest: dict, recipe: dict, sou
     h, w = source.shape[-2:]
     width, height, size = rescaled_size(root / rel, w, h, rescale)
     recorded = (int(sources["width"][s]), int(sources["height"][s]), int(sources["original_width"][s]),
-                int(sources["original_height"][s]), float(sources["original_pixel_size_x"][s]),
-                float(sources["original_pixel_size_y"][s]))
-    if recorded != (width, height, w, h, size[0], size[1]):
-        problems.append(f"{rel}: /sources records sizes {recorded}, expected {(width, height, w, h, size[0], size[1])}")
-    if abs(float(sources["pixel_size_x"][s]) - size[0] * w / width) > 1e-12 * size[0]:
-        problems.append(f"{rel}: /sources/pixel_size_x is {sources['pixel_size_x'][s]}, expected {size[0] * w / width}")
+                int(sources["original_height"][s]))
+    if recorded != (width, height, w, h):
+        problems.append(f"{rel}: /sources records sizes {recorded}, expected {(width, height, w, h)}")
+    # libtiff hands TIFF resolutions (ImageJ calibrations) over as 32-bit floats: compare to 1e-6.
+    for name, want in (("original_pixel_size_x", size[0]), ("original_pixel_size_y", size[1]),
+                       ("pixel_size_x", size[0] * w / width), ("pixel_size_y", size[1] * h / height)):
+        if abs(float(sources[name][s]) - want) > 1e-6 * want:
+            problems.append(f"{rel}: /sources/{name} is {sources[name][s]}, expected {want}")
     return (rescale_image(source, width, height, rescale["filter"]),
             None if masks is None else rescale_labels(masks, width, height), False)
 
