@@ -9,7 +9,6 @@ and the manifest's counts per source and class.
 Usage: check_sampling.py BUNDLE --inputs INPUT_ROOT   (a bundle without sampling is skipped)
 Exit status 0 when everything matches, 1 otherwise (each mismatch printed on one line).
 """
-import argparse
 import csv
 import hashlib
 import json
@@ -21,7 +20,7 @@ import h5py
 import numpy as np
 import yaml
 
-from crosscheck_sample import cut, instance_mask, read_image, rescale_labels, rescaled_size, sha256
+from crosscheck_sample import bundle_and_inputs, cut, instance_mask, read_image, rescale_labels, rescaled_size, sha256
 
 MASK32, MASK64 = (1 << 32) - 1, (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -147,11 +146,7 @@ def check_balance(balance, reported, candidates, tiles, variants, groups):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bundle")
-    parser.add_argument("--inputs", required=True, help="the recipe's input root directory")
-    args = parser.parse_args()
-    root = pathlib.Path(args.inputs)
+    args, root = bundle_and_inputs(__doc__)
     problems: list[str] = []
     with h5py.File(args.bundle, "r") as f:
         manifest = json.loads(f["manifest"][()])

@@ -11,17 +11,14 @@ grid (random tiles, no /grid) are reported and skipped.
 Usage: check_stitch.py BUNDLE --inputs INPUT_ROOT
 Exit status 0 when everything matches, 1 otherwise (each mismatch printed on one line).
 """
-import argparse
 import json
-import math
-import pathlib
 import sys
 
 import h5py
 import numpy as np
 import yaml
 
-from crosscheck_sample import tiled_source
+from crosscheck_sample import bundle_and_inputs, tiled_source
 
 MODES = ("crop", "average", "hann")
 
@@ -52,11 +49,7 @@ def tile_window(stored: np.ndarray, mode: str, overlap: int, index: int, count: 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bundle")
-    parser.add_argument("--inputs", required=True, help="the recipe's input root directory")
-    args = parser.parse_args()
-    root = pathlib.Path(args.inputs)
+    args, root = bundle_and_inputs(__doc__)
     problems: list[str] = []
     with h5py.File(args.bundle, "r") as f:
         if "grid" not in f:

@@ -157,12 +157,17 @@ def sha256(path: pathlib.Path) -> str:
     return digest.hexdigest()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bundle_and_inputs(doc: str):
+    """The command line every bundle-vs-inputs check takes: BUNDLE --inputs INPUT_ROOT."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("bundle")
     parser.add_argument("--inputs", required=True, help="the recipe's input root directory")
     args = parser.parse_args()
-    root = pathlib.Path(args.inputs)
+    return args, pathlib.Path(args.inputs)
+
+
+def main() -> int:
+    args, root = bundle_and_inputs(__doc__)
     problems: list[str] = []
 
     with h5py.File(args.bundle, "r") as f:
