@@ -222,44 +222,68 @@ public struct BundleWriter: ~Copyable {
             }
         }
 
-        // Numeric columns are checksummed and compressed like the images. String columns are
-        // chunked but unfiltered: HDF5 refuses mandatory filters such as Fletcher-32 on
-        // variable-length types, whose bytes live in the global heap outside the chunks anyway;
-        // the content hash covers them instead. An empty table still gets chunked datasets
-        // (chunk 1, unlimited length), as a fixed extent of 0 cannot hold a chunk.
-        let layout = DatasetLayout.chunked([TableSchema.chunkRows(rows)], deflateLevel: spec.deflateLevel, fletcher32: true,
-                                           unlimitedFirstDimension: rows == 0)
-        let stringLayout = DatasetLayout.chunked([TableSchema.chunkRows(rows)], unlimitedFirstDimension: rows == 0)
         var digests: [DatasetDigest] = []
         do {
             let group = try file.createGroup(path)
             try group.setAttribute("columns", names)
             try group.close()
-            for column in table.columns {
-                let columnPath = path + "/" + column.name
-                var hasher = CanonicalHasher()
-                switch column.data {
-                case .int32(let v):
-                    let ds = try file.createDataset(columnPath, of: Int32.self, shape: [rows], layout: layout)
-                    try ds.write(v); hasher.append(v); try ds.close()
-                case .int64(let v):
-                    let ds = try file.createDataset(columnPath, of: Int64.self, shape: [rows], layout: layout)
-                    try ds.write(v); hasher.append(v); try ds.close()
-                case .float64(let v):
-                    let ds = try file.createDataset(columnPath, of: Double.self, shape: [rows], layout: layout)
-                    try ds.write(v); hasher.append(v); try ds.close()
-                case .string(let v):
-                    let ds = try file.createStringDataset(columnPath, shape: [rows], layout: stringLayout)
-                    try ds.writeStrings(v); hasher.append(v); try ds.close()
-                }
-                digests.append(DatasetDigest(path: columnPath, dtype: column.data.dtype, shape: [rows],
-                                             sha256: hasher.finalize()))
-            }
+            for column in table.columns { digests.append(try writeColumn(path + "/" + column.name, column.data)) }
         } catch {
             throw BundleError(error, file: filePath)
         }
         tableDigests += digests
         tablesWritten.append(path)
+    }
+
+    /// Writes a plain group (not a table: no `columns` attribute) of 1-D numeric datasets whose
+    /// lengths may differ, such as the `/stitch` blending windows; stored like table columns.
+    public mutating func writeArrays(group path: String, _ arrays: [Column]) throws(BundleError) {
+        let filePath = self.filePath
+        guard path.hasPrefix("/"), path.count > 1, !path.dropFirst().contains("/"), !tablesWritten.contains(path),
+              ![BundleLayout.images, "/masks", BundleLayout.manifest].contains(path) else {
+            throw BundleError(code: .state, message: "arrays need a new top-level group", path: path, file: filePath)
+        }
+        if let bad = arrays.first(where: { $0.name.isEmpty || $0.name.contains("/") || $0.data.dtype == "string" }) {
+            throw BundleError(code: .shape, message: "invalid array \"\(bad.name)\" (numeric, named without /)", path: path,
+                              file: filePath)
+        }
+        var digests: [DatasetDigest] = []
+        do {
+            try file.createGroup(path).close()
+            for array in arrays { digests.append(try writeColumn(path + "/" + array.name, array.data)) }
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        tableDigests += digests
+        tablesWritten.append(path)
+    }
+
+    /// One 1-D dataset and its digest. Numeric data is checksummed and compressed like the
+    /// images. Strings are chunked but unfiltered: HDF5 refuses mandatory filters such as
+    /// Fletcher-32 on variable-length types, whose bytes live in the global heap outside the
+    /// chunks anyway; the content hash covers them instead. An empty column still gets a chunked
+    /// dataset (chunk 1, unlimited length), as a fixed extent of 0 cannot hold a chunk.
+    private func writeColumn(_ columnPath: String, _ data: ColumnData) throws(HDF5Error) -> DatasetDigest {
+        let rows = data.count
+        let layout = DatasetLayout.chunked([TableSchema.chunkRows(rows)], deflateLevel: spec.deflateLevel, fletcher32: true,
+                                           unlimitedFirstDimension: rows == 0)
+        var hasher = CanonicalHasher()
+        switch data {
+        case .int32(let v):
+            let ds = try file.createDataset(columnPath, of: Int32.self, shape: [rows], layout: layout)
+            try ds.write(v); hasher.append(v); try ds.close()
+        case .int64(let v):
+            let ds = try file.createDataset(columnPath, of: Int64.self, shape: [rows], layout: layout)
+            try ds.write(v); hasher.append(v); try ds.close()
+        case .float64(let v):
+            let ds = try file.createDataset(columnPath, of: Double.self, shape: [rows], layout: layout)
+            try ds.write(v); hasher.append(v); try ds.close()
+        case .string(let v):
+            let stringLayout = DatasetLayout.chunked([TableSchema.chunkRows(rows)], unlimitedFirstDimension: rows == 0)
+            let ds = try file.createStringDataset(columnPath, shape: [rows], layout: stringLayout)
+            try ds.writeStrings(v); hasher.append(v); try ds.close()
+        }
+        return DatasetDigest(path: columnPath, dtype: data.dtype, shape: [rows], sha256: hasher.finalize())
     }
 
     /// Completes the bundle: computes the dataset digests and content hash, stores them in the

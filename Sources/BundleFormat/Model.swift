@@ -14,6 +14,12 @@ public enum BundleLayout {
     public static let sources = "/sources"
     /// Linked sample data (optional; bundle format §5.4).
     public static let samples = "/samples"
+    /// The tile grid of every source, one row per `/sources` row (bundle format §5.6).
+    public static let grid = "/grid"
+    /// Blending windows for stitching predictions back together (bundle format §5.6).
+    public static let stitch = "/stitch"
+    public static let gridColumns = ["rows", "columns", "tile_width", "tile_height", "stride_x", "stride_y",
+                                     "overlap_x", "overlap_y"]
     public static let manifest = "/manifest"
     /// Root attributes.
     public static let formatAttribute = "trainset_format"
@@ -386,6 +392,10 @@ public struct Manifest: Sendable, Codable, Equatable {
     /// consent decisions and splits (specs/samples/v1.md §9).
     public var samples: JSONValue?
     public var tiling: Tiling
+    /// Which planned tile positions were kept and why, when the recipe samples.
+    public var sampling: Sampling?
+    /// Original and rescaled sizes and pixel sizes, when the recipe rescales.
+    public var rescaling: Rescaling?
     public var channels: Channels
     public var warnings: [String]
     /// Filled by the writer when the bundle is finished.
@@ -415,6 +425,7 @@ public struct Manifest: Sendable, Codable, Equatable {
         case labelMapping = "label_mapping"
         case study, samples, warnings, datasets, contentHash = "content_hash"
         case labelSchema = "label_schema"
+        case sampling, rescaling = "rescale"
     }
 
     /// Canonical JSON: sorted keys, pretty-printed, slashes unescaped, trailing newline.

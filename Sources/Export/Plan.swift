@@ -29,6 +29,17 @@ public struct ExportPlan: Sendable {
         public var tiles: [Tile]
         public var instanceMask: MaskInput?
         public var semanticMask: MaskInput?
+        /// Rows and columns of the source's full tile grid, before sampling; nil for random tiles.
+        public var grid: (rows: Int, columns: Int)? = nil
+        /// Foreground fraction of each tile in `tiles`, with a foreground filter.
+        public var foreground: [Double]? = nil
+        /// Size and pixel size before rescaling, when the recipe rescales; `width` and `height`
+        /// are then the rescaled size, the one tiles are cut from.
+        public var rescale: Manifest.Rescaling.Source? = nil
+
+        /// The size the source file is read at (before any rescaling).
+        public var readWidth: Int { rescale?.originalWidth ?? width }
+        public var readHeight: Int { rescale?.originalHeight ?? height }
     }
 
     /// A mask file, or a directory of per-object binary files, relative to the input root.
@@ -71,6 +82,8 @@ public struct ExportPlan: Sendable {
     public var grid: TileGridSpec
     public var sourceChannelIndices: [Int]
     public var warnings: [String]
+    /// What the recipe's `sampling` kept and dropped, per source and class.
+    public var sampling: Manifest.Sampling? = nil
 
     /// Total number of tiles the bundle will hold.
     /// Bundle tiles: every grid tile of every source, times the augmented variants per tile.
@@ -80,6 +93,14 @@ public struct ExportPlan: Sendable {
 }
 
 extension ExportPlan {
+    /// The recipe's rescaling and every source's sizes before and after, for the manifest.
+    public var rescaling: Manifest.Rescaling? {
+        recipe.rescale.map { r in
+            Manifest.Rescaling(pixelSize: r.pixelSize, sourcePixelSize: r.sourcePixelSize.map { [$0.x, $0.y] },
+                               useMetadata: r.useMetadata, filter: r.filter.rawValue, sources: sources.compactMap(\.rescale))
+        }
+    }
+
     /// The plan as JSON for `trainset export --plan-only`: what would be written, from which
     /// inputs, with which labels, without touching the output.
     public func summaryJSON() throws -> String {
@@ -100,10 +121,12 @@ extension ExportPlan {
             var inputs: [Manifest.InputFile]
             var matching: Manifest.Matching?
             var labelMapping: MappingReport?
+            var sampling: Manifest.Sampling?
+            var rescaling: Manifest.Rescaling?
             var warnings: [String]
             enum CodingKeys: String, CodingKey {
-                case output, tiles, bundle, classes, sources, inputs, matching, warnings
-                case labelMapping = "label_mapping"
+                case output, tiles, bundle, classes, sources, inputs, matching, warnings, sampling
+                case labelMapping = "label_mapping", rescaling = "rescale"
             }
         }
         let summary = Summary(
@@ -112,7 +135,8 @@ extension ExportPlan {
                 SourceSummary(path: $0.path, key: $0.key, label: $0.label >= 0 ? classNames[Int($0.label)] : nil,
                               width: $0.width, height: $0.height, tiles: $0.tiles.count * variants)
             },
-            inputs: inputs, matching: matching, labelMapping: labelMapping, warnings: warnings)
+            inputs: inputs, matching: matching, labelMapping: labelMapping, sampling: sampling, rescaling: rescaling,
+            warnings: warnings)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(summary), as: UTF8.self)

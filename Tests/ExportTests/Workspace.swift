@@ -24,6 +24,18 @@ final class Workspace {
         try Data(text.utf8).write(to: target)
     }
 
+    /// `<checkout>/../shared/data/<relative>`, found by walking up from this file, so a clone at
+    /// any depth works; nil when the checkout has no shared data.
+    static func sharedData(_ relative: String) -> URL? {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("shared/data/\(relative)")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }
+
     /// Copies `Tests/Fixtures/images/<fixture>` to `relative`.
     func copy(fixture: String, to relative: String) throws {
         let target = url(relative)
