@@ -17,7 +17,20 @@ struct Validation {
         self.path = path
     }
 
-    private mutating func problem(_ text: String) { report.problems.append(text) }
+    /// Problems quote values read from the file (paths, names, attribute text), which a damaged or
+    /// hostile file can fill with line breaks; control characters are escaped so that every
+    /// problem stays one line.
+    private mutating func problem(_ text: String) {
+        let escaped = text.unicodeScalars.map { scalar -> String in
+            switch scalar {
+            case "\n": "\\n"
+            case "\r": "\\r"
+            case "\t": "\\t"
+            default: scalar.properties.generalCategory == .control ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+            }
+        }.joined()
+        report.problems.append(escaped)
+    }
     private mutating func checked(_ text: String) { report.checks.append(text) }
 
     /// The shape of `/images`, once it passed its checks.

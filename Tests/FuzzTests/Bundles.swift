@@ -145,9 +145,11 @@ enum BundleBatch {
             let lines = run.stderr.split(separator: "\n").map(String.init)
             if run.timedOut {
                 verdicts.append(.wrong("validation did not finish within \(Int(secondsPerFile)) s a file (hang)"))
-            } else if run.status == 1, lines.count == 1,
-                      lines[0].hasPrefix("error: \(file.path): trainset crashed") || lines[0].hasPrefix("error: \(file.path): libhdf5 made no progress") {
-                verdicts.append(.rejected(lines[0]))
+            } else if run.status == 1, let last = lines.last,
+                      last.hasPrefix("error: \(file.path): trainset crashed") || last.hasPrefix("error: \(file.path): libhdf5 made no progress") {
+                // A crashing library may print its last words first (glibc's "free(): invalid
+                // pointer" when libhdf5 corrupts its heap); the supervisor's line is the verdict.
+                verdicts.append(.rejected(last))
             } else {
                 verdicts.append(.wrong("trainset validate stopped (\(run.reason) \(run.status)) without a report: \(run.stderr)"))
             }
