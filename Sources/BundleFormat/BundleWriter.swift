@@ -261,6 +261,62 @@ public struct BundleWriter: ~Copyable {
         tablesWritten.append(path)
     }
 
+    /// Writes a per-tile ragged group (`/boxes`, `/points`, `/polygons`, `/image_labels` or any
+    /// other new top-level group): its `offsets` (N + 1 entries from 0, non-decreasing) and its
+    /// flat datasets, chunked and checksummed like table columns.
+    public mutating func writeRagged(_ group: RaggedGroup) throws(BundleError) {
+        let filePath = self.filePath
+        let path = group.path
+        guard path.hasPrefix("/"), path.count > 1, !path.dropFirst().contains("/"),
+              ![BundleLayout.images, "/masks", BundleLayout.manifest].contains(path), !tablesWritten.contains(path) else {
+            throw BundleError(code: .state, message: "a ragged group must be a new top-level group such as /boxes", path: path,
+                              file: filePath)
+        }
+        guard group.offsets.count == spec.tileCount + 1, group.offsets.first == 0,
+              zip(group.offsets, group.offsets.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+            throw BundleError(code: .shape, message: "offsets must hold \(spec.tileCount + 1) non-decreasing entries from 0, "
+                              + "got \(group.offsets.count)", path: path + "/" + BundleLayout.offsets, file: filePath)
+        }
+        let names = group.datasets.map(\.name)
+        guard Set(names).count == names.count, !names.contains(BundleLayout.offsets),
+              !names.contains(where: { $0.isEmpty || $0.contains("/") }) else {
+            throw BundleError(code: .shape, message: "dataset names \(names) must be distinct, not 'offsets' and without '/'",
+                              path: path, file: filePath)
+        }
+        if let bad = group.datasets.first(where: { $0.shape.isEmpty || $0.shape.reduce(1, *) != $0.values.count }) {
+            throw BundleError(code: .shape, message: "\(bad.values.count) values do not fill the shape \(bad.shape)",
+                              path: path + "/" + bad.name, file: filePath)
+        }
+        var digests: [DatasetDigest] = []
+        do {
+            try file.createGroup(path).close()
+            func layout(_ shape: [Int]) -> DatasetLayout {
+                .chunked([TableSchema.chunkRows(shape[0])] + shape.dropFirst(), deflateLevel: spec.deflateLevel,
+                         fletcher32: true, unlimitedFirstDimension: shape[0] == 0)
+            }
+            func put<T: HDF5Scalar>(_ name: String, _ values: [T], _ shape: [Int], _ dtype: String) throws(HDF5Error) {
+                let ds = try file.createDataset(path + "/" + name, of: T.self, shape: shape, layout: layout(shape))
+                try ds.write(values)
+                try ds.close()
+                var hasher = CanonicalHasher()
+                hasher.append(values)
+                digests.append(DatasetDigest(path: path + "/" + name, dtype: dtype, shape: shape, sha256: hasher.finalize()))
+            }
+            try put(BundleLayout.offsets, group.offsets, [group.offsets.count], "int64")
+            for d in group.datasets {
+                switch d.values {
+                case .int32(let v): try put(d.name, v, d.shape, d.values.dtype)
+                case .int64(let v): try put(d.name, v, d.shape, d.values.dtype)
+                case .float32(let v): try put(d.name, v, d.shape, d.values.dtype)
+                }
+            }
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        tableDigests += digests
+        tablesWritten.append(path)
+    }
+
     /// Completes the bundle: computes the dataset digests and content hash, stores them in the
     /// manifest, writes `/manifest` and the root attributes, and closes the file (reporting a
     /// failed flush). Returns the completed manifest, which is what `/manifest` holds.
@@ -274,6 +330,12 @@ public struct BundleWriter: ~Copyable {
         }
         for required in TableSchema.tables where !tablesWritten.contains(required.path) {
             throw BundleError(code: .state, message: "required table was not written", path: required.path, file: filePath)
+        }
+        let declared = [(spec.objects.boxes, BundleLayout.boxes), (spec.objects.points, BundleLayout.points),
+                        (spec.objects.polygons, BundleLayout.polygons), (spec.imageLabels, BundleLayout.imageLabels)]
+        for (wanted, group) in declared where wanted && !tablesWritten.contains(group) {
+            throw BundleError(code: .state, message: "the bundle declares this group but it was not written", path: group,
+                              file: filePath)
         }
         let n = spec.tileCount, h = spec.tileHeight, w = spec.tileWidth
         var digests = [DatasetDigest(path: BundleLayout.images, dtype: spec.pixelType.dtype,

@@ -16,8 +16,8 @@ struct Validation {
         self.path = path
     }
 
-    private mutating func problem(_ text: String) { report.problems.append(text) }
-    private mutating func checked(_ text: String) { report.checks.append(text) }
+    mutating func problem(_ text: String) { report.problems.append(text) }
+    mutating func checked(_ text: String) { report.checks.append(text) }
 
     /// The shape of `/images`, once it passed its checks.
     struct ImageShape {
@@ -52,6 +52,10 @@ struct Validation {
             checkTableContent(tiles: tiles, classes: classes, sources: sources, shape: shape)
             checkSplits(tiles: tiles, sources: sources)
         }
+        var objectRows: [String: Int] = [:]
+        if let shape, case .int32(let ids)? = tables[BundleLayout.classes]?["id"] {
+            objectRows = checkObjects(file, shape: shape, classIDs: Set(ids))
+        }
         let digests = recomputeDigests(file)
         if let digests {
             let recomputed = ContentHash.combine(digests)
@@ -62,7 +66,10 @@ struct Validation {
                         + "(\(recomputed)); the bundle's content was changed after it was written")
             }
         }
-        checkManifest(file, storedHash: storedHash, digests: digests, shape: shape, tables: tables)
+        if let manifest = readManifest(file) {
+            checkManifest(manifest, storedHash: storedHash, digests: digests, shape: shape, tables: tables)
+            checkObjectCounts(manifest, rows: objectRows)
+        }
     }
 
     // MARK: Root attributes
@@ -111,7 +118,7 @@ struct Validation {
 
     // MARK: Images and masks
 
-    private mutating func datasetInfo(_ file: borrowing File, _ path: String, required: Bool) -> HDF5DatasetInfo? {
+    mutating func datasetInfo(_ file: borrowing File, _ path: String, required: Bool) -> HDF5DatasetInfo? {
         do {
             switch try file.objectKind(at: path) {
             case .dataset:
@@ -136,7 +143,7 @@ struct Validation {
         checkFilters(info)
     }
 
-    private mutating func checkFilters(_ info: HDF5DatasetInfo) {
+    mutating func checkFilters(_ info: HDF5DatasetInfo) {
         let hasDeflate = info.filters.contains { if case .deflate = $0 { true } else { false } }
         if !hasDeflate || !info.filters.contains(.fletcher32) {
             problem("\(info.path): filters are [\(info.filters.map(\.description).joined(separator: ", "))], "
@@ -262,7 +269,7 @@ struct Validation {
         }
     }
 
-    private mutating func listRows(_ path: String, _ rows: [Int], _ what: String) {
+    mutating func listRows(_ path: String, _ rows: [Int], _ what: String) {
         guard !rows.isEmpty else { return }
         let shown = rows.prefix(Self.maxListed).map(String.init).joined(separator: ", ")
         let more = rows.count > Self.maxListed ? " and \(rows.count - Self.maxListed) more" : ""
@@ -375,33 +382,36 @@ struct Validation {
         return complete ? digests : nil
     }
 
-    private mutating func checkManifest(_ file: borrowing File, storedHash: String?, digests: [DatasetDigest]?,
-                                        shape: ImageShape?, tables: [String: Table]) {
+    /// `/manifest` decoded, or nil with a problem.
+    private mutating func readManifest(_ file: borrowing File) -> Manifest? {
         checked("\(BundleLayout.manifest): parses, content hash and dataset digests agree with the data, counts agree with /tiles")
         let text: String
         do {
             guard try file.objectKind(at: BundleLayout.manifest) == .dataset else {
                 problem("\(BundleLayout.manifest): required dataset is missing")
-                return
+                return nil
             }
             let ds = try file.openDataset(BundleLayout.manifest)
             let info = try ds.info()
             guard info.dtype == "string", info.shape.isEmpty else {
                 problem("\(BundleLayout.manifest): must be a scalar variable-length string, found \(info.dtype) \(info.shape)")
-                return
+                return nil
             }
             text = try ds.readString()
         } catch {
             problem("\(BundleLayout.manifest): cannot be read: \(error.message)")
-            return
+            return nil
         }
-        let manifest: Manifest
         do {
-            manifest = try Manifest.decode(Data(text.utf8))
+            return try Manifest.decode(Data(text.utf8))
         } catch {
             problem("\(BundleLayout.manifest): is not a valid manifest JSON document: \(error)")
-            return
+            return nil
         }
+    }
+
+    private mutating func checkManifest(_ manifest: Manifest, storedHash: String?, digests: [DatasetDigest]?,
+                                        shape: ImageShape?, tables: [String: Table]) {
         let m = BundleLayout.manifest
         if manifest.format.name != BundleLayout.formatName || !FormatVersion.isSupported(manifest.format.version) {
             problem("\(m): format is \(manifest.format.name) \(manifest.format.version), expected \(BundleLayout.formatName) 1.x.y")
