@@ -418,10 +418,25 @@ public struct Manifest: Sendable, Codable, Equatable {
         public var boxes: Int
         public var points: Int
         public var polygons: Int
+        /// Rows per class of `/classes` (class −1 is not listed).
+        public var perClass: [ClassRows]
+
+        /// How many rows of each object group hold one class.
+        public struct ClassRows: Sendable, Codable, Equatable {
+            public var id: Int
+            public var name: String
+            public var boxes: Int
+            public var points: Int
+            public var polygons: Int
+            public init(id: Int, name: String, boxes: Int, points: Int, polygons: Int) {
+                (self.id, self.name, self.boxes, self.points, self.polygons) = (id, name, boxes, points, polygons)
+            }
+        }
 
         public init(source: String, path: String, geometryPolicy: String, minArea: Double, minVisibility: Double,
                     rasterize: String, deriveBoxes: Bool, read: Int, kept: Int, issues: [String], skipped: [String],
-                    unmatchedImages: [String], labelMapping: MappingReport?, boxes: Int = 0, points: Int = 0, polygons: Int = 0) {
+                    unmatchedImages: [String], labelMapping: MappingReport?, boxes: Int = 0, points: Int = 0, polygons: Int = 0,
+                    perClass: [ClassRows] = []) {
             self.source = source
             self.path = path
             self.geometryPolicy = geometryPolicy
@@ -438,10 +453,11 @@ public struct Manifest: Sendable, Codable, Equatable {
             self.boxes = boxes
             self.points = points
             self.polygons = polygons
+            self.perClass = perClass
         }
 
         enum CodingKeys: String, CodingKey {
-            case source, path, rasterize, read, kept, issues, skipped, boxes, points, polygons
+            case source, path, rasterize, read, kept, issues, skipped, boxes, points, polygons, perClass = "per_class"
             case geometryPolicy = "geometry_policy", minArea = "min_area", minVisibility = "min_visibility"
             case deriveBoxes = "derive_boxes", unmatchedImages = "unmatched_images", labelMapping = "label_mapping"
         }

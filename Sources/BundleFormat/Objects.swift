@@ -140,6 +140,11 @@ public struct ObjectGroups: Sendable {
     public var pointCount: Int { pointClass.count }
     public var polygonCount: Int { polygonClass.count }
 
+    /// Rows of each group holding class `id`.
+    public func rows(ofClass id: Int32) -> (boxes: Int, points: Int, polygons: Int) {
+        (boxClass.count { $0 == id }, pointClass.count { $0 == id }, polygonClass.count { $0 == id })
+    }
+
     /// Appends the next tile's objects. Objects of a kind the bundle does not hold are a
     /// programmer error: the plan decides the kinds from the recipe before any tile is cut.
     public mutating func append(_ objects: TileObjects) {

@@ -102,6 +102,7 @@ public enum Exporter {
             throw ExportError(.output, FileSystem.display(plan.output), "cannot create the bundle: \(error)")
         }
         var parameters: [String] = []
+        var objects = plan.objects.map { ObjectGroups(kinds: $0.kinds) }
         for (index, source) in plan.sources.enumerated() {
             let targets = try loadTargets(source, plan: plan)
             let (selected, instance, semantic) = (targets.image, targets.instances, targets.semantic)
@@ -115,6 +116,7 @@ public enum Exporter {
                             let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: plan.grid.edge,
                                                           padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter)
                             try writer.appendTile(image: out.image, instanceMask: out.instances, semanticMask: out.semantic)
+                            ObjectTiling.objects(of: out, source: source, plan: plan).map { objects?.append($0) }
                             parameters.append(Augmentation.json(drawn))
                         }
                     } else {
@@ -122,6 +124,7 @@ public enum Exporter {
                             image: TileExtractor.extract(selected, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue),
                             instanceMask: instance.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) },
                             semanticMask: semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) })
+                        ObjectTiling.objects(of: targets, tile: tile, source: source, plan: plan).map { objects?.append($0) }
                     }
                 } catch let error as TilingError {
                     throw ExportError(.input, FileSystem.display(source.url), "augmenting the tile at \(tile.rect) failed: \(error)")
@@ -133,7 +136,10 @@ public enum Exporter {
         }
         do {
             for table in Tables.make(plan, parameters: parameters) { try writer.writeTable(table) }
-            return try writer.finish(manifest: ManifestBuilder.make(plan))
+            for group in (objects?.groups ?? []) + [ObjectTiling.imageLabelGroup(plan)].compactMap({ $0 }) {
+                try writer.writeRagged(group)
+            }
+            return try writer.finish(manifest: ManifestBuilder.make(plan, objects: objects))
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "finishing the bundle failed: \(error)")
         }
@@ -154,10 +160,11 @@ public enum Exporter {
         let identity = Array(0..<plan.spec.channels)
         let selected = plan.sourceChannelIndices == identity && image.channels == identity.count
             ? image : TileExtractor.selectChannels(image, plan.sourceChannelIndices)
-        return SampleTargets(
+        return ObjectTiling.targets(
             image: selected,
             semantic: try source.semanticMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
-            instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) })
+            instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
+            source: source, plan: plan)
     }
 
     /// Today's date (UTC) as `YYYY-MM-DD`, for sidecars whose recipe gives no publication date.

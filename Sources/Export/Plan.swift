@@ -29,6 +29,10 @@ public struct ExportPlan: Sendable {
         public var tiles: [Tile]
         public var instanceMask: MaskInput?
         public var semanticMask: MaskInput?
+        /// Multi-label image classes (bundle class ids, ascending), with `labels.image_labels`.
+        public var imageLabels: [Int32] = []
+        /// The image's objects, with `labels.objects`.
+        public var objects: SourceObjects?
     }
 
     /// A mask file, or a directory of per-object binary files, relative to the input root.
@@ -67,10 +71,14 @@ public struct ExportPlan: Sendable {
     public var study: Manifest.Study?
     /// Linked sample data, its privacy treatment and splits, when the recipe has `samples`.
     public var samples: SampleLinkResult?
+    /// What became of the annotation files' objects, when the recipe has `labels.objects`.
+    public var objects: ObjectsPlan?
     public var spec: BundleSpec
     public var grid: TileGridSpec
     public var sourceChannelIndices: [Int]
     public var warnings: [String]
+    /// The value and accession columns of `labels.image_labels`, for the manifest.
+    public var imageLabelColumns: (values: [String], terms: [String]) = ([], [])
 
     /// Total number of tiles the bundle will hold.
     /// Bundle tiles: every grid tile of every source, times the augmented variants per tile.
