@@ -274,8 +274,8 @@ public struct BundleWriter: ~Copyable {
         }
         guard group.offsets.count == spec.tileCount + 1, group.offsets.first == 0,
               zip(group.offsets, group.offsets.dropFirst()).allSatisfy({ $0 <= $1 }) else {
-            throw BundleError(code: .shape, message: "offsets must hold \(spec.tileCount + 1) non-decreasing entries from 0, "
-                              + "got \(group.offsets.count)", path: path + "/" + BundleLayout.offsets, file: filePath)
+            throw BundleError(code: .shape, message: "offsets must hold \(spec.tileCount + 1) non-decreasing entries from 0 "
+                              + "(got \(group.offsets.count))", path: path + "/" + BundleLayout.offsets, file: filePath)
         }
         let names = group.datasets.map(\.name)
         guard Set(names).count == names.count, !names.contains(BundleLayout.offsets),

@@ -198,7 +198,7 @@ public struct ObjectGroups: Sendable {
                 RaggedDataset("class_id", shape: [polygonCount], .int32(polygonClass)),
                 RaggedDataset("instance_id", shape: [polygonCount], .int64(polygonInstance)),
                 RaggedDataset("ring_count", shape: [polygonCount], .int32(ringCount)),
-                RaggedDataset("vertex_count", shape: [ringCount.count], .int32(vertexCount)),
+                RaggedDataset("vertex_count", shape: [vertexCount.count], .int32(vertexCount)),
                 RaggedDataset("xy", shape: [vertexXY.count / 2, 2], .float32(vertexXY)),
             ]))
         }

@@ -104,10 +104,11 @@ extension PlanState {
     /// mapped, instance ids assigned.
     mutating func objects(for candidate: Candidate, width: Int, height: Int) throws(ExportError) -> SourceObjects? {
         guard let spec = recipe.labels.objects else { return nil }
-        if objects.normalizer == nil { objects.normalizer = normalizer(match: spec.match) }
         guard let source = spec.source else {
             return SourceObjects(objects: [], classIDs: [], instanceIDs: [], paintedClasses: [])
         }
+        // A source's labels need a class table, which the recipe parser made sure exists.
+        if objects.normalizer == nil { objects.normalizer = normalizer(match: spec.match) }
         let field = "labels.objects.\(source.kind)"
         var annotated: AnnotatedImage
         switch source {
