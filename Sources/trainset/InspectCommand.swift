@@ -49,7 +49,12 @@ enum InspectText {
         lines.append("  tiles          \(m.counts.tiles) from \(m.counts.sources) images"
                      + " (\(m.tiling.tileWidth)x\(m.tiling.tileHeight), stride \(m.tiling.strideX)x\(m.tiling.strideY), edge \(m.tiling.edge))")
         lines.append("  channels       \(m.channels.names.joined(separator: ", ")) (\(m.channels.pixelType.rawValue), from source channels \(m.channels.sourceIndices.map(String.init).joined(separator: ",")))")
-        if let o = m.objects, m.counts.unlabeledTiles == m.counts.tiles, m.imageLabels == nil {
+        if let l = m.imageLabels {
+            lines.append("  classes        multi-label image classes from \(l.columns.count) columns; \(l.unlabeledSources) images have none")
+            for c in l.perClass {
+                lines.append("    \(String(c.id).leftPad(3))  \(c.name.rightPad(28)) \(String(c.tiles).leftPad(7)) tiles \(String(c.sources).leftPad(5)) images")
+            }
+        } else if let o = m.objects, m.counts.unlabeledTiles == m.counts.tiles {
             // Tiles without image labels: a class is described by its objects.
             lines.append("  classes")
             for c in o.perClass {
@@ -77,12 +82,6 @@ enum InspectText {
             for issue in o.issues.prefix(5) { lines.append("    \(issue)") }
             if o.issues.count > 5 { lines.append("    … \(o.issues.count - 5) more in the manifest's objects.issues") }
             if !o.skipped.isEmpty { lines.append("                 \(o.skipped.count) objects left out for their class") }
-        }
-        if let l = m.imageLabels {
-            lines.append("  image labels   multi-label from \(l.columns.count) columns, \(l.unlabeledSources) images without a class")
-            for c in l.perClass where c.sources > 0 {
-                lines.append("    \(String(c.id).leftPad(3))  \(c.name.rightPad(28)) \(String(c.tiles).leftPad(7)) tiles \(String(c.sources).leftPad(5)) images")
-            }
         }
         if let match = m.matching {
             lines.append("  matching       keys \(match.keys.joined(separator: " + ")): \(match.matched) matched, "

@@ -152,9 +152,9 @@ struct LabelsReportCommand: ParsableCommand {
     private func text(_ s: Section, table: String, classes: [String]) -> String {
         let r = s.report
         let occurrences = r.entries.reduce(0) { $0 + $1.count }
-        let objects = s.title.hasPrefix("the object labels")
+        let objects = s.title.hasPrefix("the object labels"), several = s.title.hasSuffix("columns)")
         var lines = ["\(recipe): " + (objects ? s.title : "column \(s.title) of \(table)"),
-                     "  \(r.entries.count) distinct values, \(occurrences) labelled \(objects ? "objects" : "rows"), "
+                     "  \(r.entries.count) distinct values, \(occurrences) labelled \(objects ? "objects" : several ? "values" : "rows"), "
                      + "\(r.emptyCount) empty; \(classes.count) classes"]
         let width = r.entries.map { $0.value.count + 2 }.max() ?? 0
         for e in r.entries {

@@ -40,7 +40,12 @@ public enum Report {
                 ? [("all tiles", Array(label.indices))]
                 : m.counts.perClass.map { c in (c.name, label.indices.filter { label[$0] == Int32(c.id) }) }
                     + (label.contains(-1) ? [("unlabeled", label.indices.filter { label[$0] == -1 })] : [])
-            if let tileObjects, !label.contains(where: { $0 != -1 }) {
+            if objects.hasImageLabels {
+                // Multi-label: a tile appears in the row of every class it carries.
+                let carried = label.indices.map { Set(objects.imageLabels(ofTile: $0)) }
+                groups = m.counts.perClass.map { c in (c.name, label.indices.filter { carried[$0].contains(Int32(c.id)) }) }
+                    + [("no class", label.indices.filter { carried[$0].isEmpty })]
+            } else if let tileObjects, !label.contains(where: { $0 != -1 }) {
                 func classes(_ t: TileObjects) -> Set<Int32> {
                     Set(t.boxes.map(\.classID) + t.points.map(\.classID) + t.polygons.map(\.classID))
                 }
