@@ -318,6 +318,24 @@ extension PlanState {
                 issues: objects.issues, skipped: objects.skipped, unmatchedImages: unmatched, labelMapping: report))
     }
 
+    /// A bundle holds only label kinds its schema lists (label schema §3).
+    func checkSchemaKinds(objects: ObjectsPlan?) throws(ExportError) {
+        guard let (path, schema, _) = labelSchema else { return }
+        let labels = recipe.labels
+        let kinds = objects?.kinds ?? .none
+        let held: [(LabelKind, Bool)] = [
+            (.imageClass, labels.imageClass != nil), (.multiLabelImageClass, labels.imageLabels != nil),
+            (.instanceMask, labels.instanceMasks != nil || labels.objects?.rasterize.instance == true),
+            (.semanticMask, labels.semanticMasks != nil || labels.objects?.rasterize.semantic == true),
+            (.box, kinds.boxes), (.point, kinds.points), (.polygon, kinds.polygons),
+        ]
+        let missing = held.filter { $0.1 && !schema.kinds.contains($0.0) }.map(\.0.rawValue)
+        if !missing.isEmpty {
+            throw ExportError(.mismatch, shown(path), "kinds lists \(schema.kinds.map(\.rawValue).joined(separator: ", ")) but the recipe puts "
+                              + "\(missing.joined(separator: ", ")) in the bundle; add \(missing.count == 1 ? "it" : "them") to the schema's kinds")
+        }
+    }
+
     /// A recipe template for `candidate`: image variables ({stem}, {name}, {dir}) or, with an
     /// annotation table, the row's columns.
     func expand(_ template: String, for candidate: Candidate, field: String) throws(ExportError) -> String {

@@ -93,6 +93,7 @@ public enum Planner {
             throw ExportError(.input, state.recipeFile, "the recipe selects no images (\(state.selectionDescription))")
         }
         let objects = try state.finishObjects()
+        try state.checkSchemaKinds(objects: objects)
         let tileCount = sources.reduce(0) { $0 + $1.tiles.count } * (recipe.augmentation?.variants ?? 1)
         guard tileCount > 0 else {
             throw ExportError(.mismatch, state.recipeFile,

@@ -388,6 +388,41 @@ struct ObjectErrorTests {
         #expect(ws.outputEntries().isEmpty)
     }
 
+    static func schema(kinds: String) -> String {
+        """
+        {"format": "trainset-label-schema/1", "name": "blood", "version": "1.0.0", "kinds": [\(kinds)],
+         "classes": [{"id": 4, "name": "erythrocyte", "colour": "#D62728", "synonyms": ["RBC"], "terms": ["CL:0000232"]},
+                     {"id": 9, "name": "leukocyte", "colour": "#1F77B4", "synonyms": ["WBC"]}]}
+        """
+    }
+
+    /// Object labels through a schema: synonyms reach the schema's ids, whose class table (with
+    /// colours and terms) is the bundle's.
+    @Test func objectLabelsMapThroughASchema() throws {
+        let ws = try Self.vocWorkspace(Self.voc(Self.object("RBC", (1, 1, 5, 5)) + Self.object("WBC", (40, 2, 50, 9))))
+        try ws.write("recipe.yaml", try String(contentsOf: ws.url("recipe.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "classes: [RBC, WBC]", with: "schema: blood.json"))
+        try ws.write("data/blood.json", Self.schema(kinds: "\"box\""))
+        let result = try ws.export()
+        let reader = try BundleReader(opening: result.bundle)
+        #expect(try reader.table(at: BundleLayout.classes)["colour"] == .string(["#D62728", "#1F77B4"]))
+        let objects = try reader.objects()
+        #expect(objects.objects(ofTile: 0).boxes == [ObjectBox(Box(xMin: 0, yMin: 0, xMax: 5, yMax: 5), classID: 4)])
+        #expect(objects.objects(ofTile: 1).boxes == [ObjectBox(Box(xMin: 7, yMin: 1, xMax: 18, yMax: 9), classID: 9)])
+        #expect(result.manifest.objects?.labelMapping?.entries.map(\.rule) == [.synonym, .synonym])
+        #expect(result.manifest.labelSchema?.name == "blood")
+    }
+
+    @Test func aSchemaWithoutTheBoxKindIsRefused() throws {
+        let ws = try Self.vocWorkspace(Self.voc(Self.object("RBC", (1, 1, 5, 5))))
+        try ws.write("recipe.yaml", try String(contentsOf: ws.url("recipe.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "classes: [RBC, WBC]", with: "schema: blood.json"))
+        try ws.write("data/blood.json", Self.schema(kinds: "\"image_class\""))
+        guard let error = ws.failingExport() else { Issue.record("boxes passed a schema without the box kind"); return }
+        #expect(error.description.hasSuffix("data/blood.json: kinds lists image_class but the recipe puts box in the bundle; add it to the schema's kinds"),
+                "\(error)")
+    }
+
     @Test func clipKeepsTheInsideOfABoxPastTheEdge() throws {
         let ws = try Self.vocWorkspace(Self.voc(Self.object("WBC", (60, 1, 70, 10))), recipeExtra: "    geometry: clip")
         let result = try ws.export()
