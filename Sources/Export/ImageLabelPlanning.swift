@@ -74,15 +74,7 @@ extension PlanState {
             candidate.imageLabels = ids.sorted()
             out.append(candidate)
         }
-        let report = normalizer.report
-        if spec.unknown == .error {
-            do {
-                try report.check(.error)
-            } catch {
-                throw ExportError(.mismatch, shown(file), "labels.image_labels: \(error.message)")
-            }
-        }
-        mapping = report
+        mapping = try checkedReport(normalizer, failOnUnknown: spec.unknown == .error, at: shown(file), what: "labels.image_labels")
         return out
     }
 }

@@ -92,6 +92,21 @@ extension PlanState {
         }
     }
 
+    /// The normalizer's report; under an `unknown: error` policy an unmapped value fails the plan,
+    /// naming `what` (the column or section) at `location`.
+    func checkedReport(_ normalizer: LabelNormalizer, failOnUnknown: Bool, at location: String, what: String)
+        throws(ExportError) -> MappingReport {
+        let report = normalizer.report
+        if failOnUnknown {
+            do {
+                try report.check(.error)
+            } catch {
+                throw ExportError(.mismatch, location, "\(what): \(error.message)")
+            }
+        }
+        return report
+    }
+
     /// A fresh normalizer over the class table; its ids are the bundle's class ids.
     func normalizer(match: Recipe.MatchMode) -> LabelNormalizer {
         if let schema = labelSchema?.schema { return LabelNormalizer(schema: schema) }
@@ -268,13 +283,8 @@ extension PlanState {
     /// what the manifest records.
     mutating func finishObjects() throws(ExportError) -> ObjectsPlan? {
         guard let spec = recipe.labels.objects else { return nil }
-        let report = objects.normalizer?.report
-        if spec.unknown == .error, let report {
-            do {
-                try report.check(.error)
-            } catch {
-                throw ExportError(.mismatch, recipeFile, "labels.objects: \(error.message)")
-            }
+        let report = try objects.normalizer.map { (n) throws(ExportError) in
+            try checkedReport(n, failOnUnknown: spec.unknown == .error, at: recipeFile, what: "labels.objects")
         }
         let unmatched = (objects.shared ?? []).indices.filter { objects.claimedBy[$0] == nil }.map { objects.shared![$0].image }
         if !objects.issues.isEmpty {

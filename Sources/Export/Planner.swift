@@ -329,15 +329,7 @@ struct PlanState {
             candidate.label = Int32(id)
             out.append(candidate)
         }
-        let report = normalizer.report
-        if spec.unknown == .error {
-            do {
-                try report.check(.error)
-            } catch {
-                throw ExportError(.mismatch, shown(file), "column '\(spec.column)': \(error.message)")
-            }
-        }
-        mapping = report
+        mapping = try checkedReport(normalizer, failOnUnknown: spec.unknown == .error, at: shown(file), what: "column '\(spec.column)'")
         return out
     }
 

@@ -265,19 +265,12 @@ struct COCOTests {
 }
 
 @Suite struct GeoJSONTests {
-    /// Instance ids per pixel (30 × 22) of the fixture's two area features, computed with a
-    /// numpy even-odd test of the pixel centres (see AnnotationReaderTests in git history for
-    /// the one-liner: crossings of `y = j + 0.5` with `x < x_intersect`, XOR over all rings).
-    static let expected = [
-        "000000000000000000000000000000", "001111111111111110000000000000", "001111111111111110000000000000",
-        "001111111111111110000000000000", "001111000001111110000222200000", "001111000001111110000222222220",
-        "001111000001111110000222222200", "001111000001111110000022222200", "001111111111111110000022222000",
-        "001111111111111110000022222000", "001111111111111110000002220000", "001111111111111110000002220000",
-        "000000000000000000000002200000", "000000000000000000000000200000", "000000000000003333300000000000",
-        "000222222000000333000000000000", "000222222000000333000000000000", "000222222000000030000000000000",
-        "000222222000000030000000000000", "000000000000000000000000000000", "000000000000000000000000000000",
-        "000000000000000000000000000000",
-    ]
+    /// Instance ids per pixel (30 × 22) of the fixture's two area features and the unclassified
+    /// detection, one text row per image row (`qupath-export.instances.txt`, from a numpy even-odd
+    /// test of the pixel centres: see Tests/Fixtures/annotations/README.md).
+    static func expected() throws -> [String] {
+        try String(contentsOf: fixtureURL("annotations/qupath-export.instances.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+    }
 
     @Test func qupathFeaturesAndTheirRasterization() throws {
         let image = try GeoJSONReader.read(contentsOf: fixtureURL("annotations/qupath-export.geojson"), image: "slide.tif")
@@ -290,7 +283,7 @@ struct COCOTests {
         let (labels, indices, overpainted) = Rasterizer.instanceMask(areas, width: 30, height: 22)
         #expect(indices == [0, 1, 2] && overpainted == 0)
         let rows = (0..<22).map { j in (0..<30).map { String(labels.values[j * 30 + $0]) }.joined() }
-        #expect(rows == Self.expected)
+        #expect(rows == (try Self.expected()))
         let semantic = Rasterizer.semanticMask(areas, classIDs: [5, 6, 7], width: 30, height: 22)
         #expect(semantic.values.filter { $0 == 5 }.count == 145)
         #expect(Rasterizer.boxes(of: labels).map(\.box) == [
