@@ -50,17 +50,10 @@ extension PlanState {
             if present.isEmpty {
                 // The report counts a row without any value as one empty value.
                 _ = normalizer.normalize("", at: location)
-                switch spec.unlabeled {
-                case .error:
-                    throw ExportError(.input, location, "no value in the labels.image_labels columns for \(candidate.key) (\(candidate.path)); "
-                                      + "set labels.image_labels.unlabeled to skip or keep")
-                case .skip:
-                    skipped.append(candidate.path)
-                    continue
-                case .keep:
-                    out.append(candidate)
-                    continue
-                }
+                try Self.unlabeled(candidate, spec.unlabeled, into: &out, skipped: &skipped, error: ExportError(
+                    .input, location, "no value in the labels.image_labels columns for \(candidate.key) (\(candidate.path)); "
+                    + "set labels.image_labels.unlabeled to skip or keep"))
+                continue
             }
             var ids: Set<Int32> = []
             var unknown = false
@@ -76,5 +69,16 @@ extension PlanState {
         }
         mapping = try checkedReport(normalizer, failOnUnknown: spec.unknown == .error, at: shown(file), what: "labels.image_labels")
         return out
+    }
+
+    /// An image without a label under `policy`: kept (appended to `out`), left out (listed in
+    /// `skipped`), or `error` thrown.
+    static func unlabeled(_ candidate: Candidate, _ policy: Recipe.UnlabeledPolicy, into out: inout [Candidate],
+                          skipped: inout [String], error: @autoclosure () -> ExportError) throws(ExportError) {
+        switch policy {
+        case .error: throw error()
+        case .skip: skipped.append(candidate.path)
+        case .keep: out.append(candidate)
+        }
     }
 }

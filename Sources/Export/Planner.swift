@@ -306,17 +306,10 @@ struct PlanState {
             let term = termColumn.flatMap { Self.term(table.value(row: row, column: $0), bases: labelSchema?.schema.termBases ?? [:]) }
             let id = normalizer.normalize(value, term: term, at: location).flatMap { position[$0] }
             if value.trimmingCharacters(in: .whitespaces).isEmpty {
-                switch spec.unlabeled {
-                case .error:
-                    throw ExportError(.input, location,
-                                      "'\(spec.column)' is empty for \(candidate.key) (\(candidate.path)); set labels.image_class.unlabeled to skip or keep")
-                case .skip:
-                    skipped.append(candidate.path)
-                    continue
-                case .keep:
-                    out.append(candidate)
-                    continue
-                }
+                try Self.unlabeled(candidate, spec.unlabeled, into: &out, skipped: &skipped, error: ExportError(
+                    .input, location,
+                    "'\(spec.column)' is empty for \(candidate.key) (\(candidate.path)); set labels.image_class.unlabeled to skip or keep"))
+                continue
             }
             guard let id else {
                 if spec.unknown == .skip {
