@@ -108,9 +108,11 @@ extension ExportPlan {
             var inputs: [Manifest.InputFile]
             var matching: Manifest.Matching?
             var labelMapping: MappingReport?
+            /// The annotation files' objects: issues, skipped objects, the object labels' report.
+            var objects: Manifest.Objects?
             var warnings: [String]
             enum CodingKeys: String, CodingKey {
-                case output, tiles, bundle, classes, sources, inputs, matching, warnings
+                case output, tiles, bundle, classes, sources, inputs, matching, warnings, objects
                 case labelMapping = "label_mapping"
             }
         }
@@ -120,7 +122,7 @@ extension ExportPlan {
                 SourceSummary(path: $0.path, key: $0.key, label: $0.label >= 0 ? classNames[Int($0.label)] : nil,
                               width: $0.width, height: $0.height, tiles: $0.tiles.count * variants)
             },
-            inputs: inputs, matching: matching, labelMapping: labelMapping, warnings: warnings)
+            inputs: inputs, matching: matching, labelMapping: labelMapping, objects: objects?.manifest, warnings: warnings)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(summary), as: UTF8.self)

@@ -118,6 +118,37 @@ struct BCCDExportTests {
     }
 }
 
+/// What a reviewer sees of a box bundle from the command line.
+@Suite("Objects on the command line")
+struct ObjectCLITests: CLIRunning {
+    @Test func inspectAndLabelsReportShowTheBoxes() throws {
+        let ws = try Workspace()
+        let out = try ExportedObjects(recipe: Repository.sample("bccd-boxes/recipe-csv.yaml"), output: ws.url("b.h5"))
+        let inspect = try run(["inspect", "b.h5"], in: ws.root)
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        let lines = inspect.stdout.split(separator: "\n").map(String.init)
+        let perClass = try #require(out.manifest.objects?.perClass)
+        for c in perClass {
+            let id = String(repeating: " ", count: 3 - String(c.id).count) + String(c.id)
+            #expect(lines.contains { $0.hasPrefix("    \(id)  \(c.name) ") && $0.hasSuffix(" \(c.boxes) boxes") }, "\(c.name)")
+        }
+        #expect(perClass.map(\.boxes).reduce(0, +) == out.manifest.objects?.boxes)
+        let o = try #require(out.manifest.objects)
+        #expect(lines.contains("  objects        \(o.boxes) boxes from csv boxes.csv; \(o.kept) of \(o.read) annotated objects kept"),
+                "\(inspect.stdout)")
+        for issue in out.manifest.objects!.issues { #expect(lines.contains("    \(issue)")) }
+
+        let report = try run(["labels", "report", Repository.sample("bccd-boxes/recipe-csv.yaml").path, "--json"], in: ws.root)
+        #expect(report.status == 0, "\(report.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let objects = try #require(json["objects"] as? [String: Any])
+        let entries = try #require((objects["report"] as? [String: Any])?["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["value"] as? String } == ["Platelets", "RBC", "WBC"])
+        #expect(entries.compactMap { $0["count"] as? Int }.reduce(0, +) == o.kept)
+        #expect((objects["unmapped"] as? [Any])?.isEmpty == true && json["passes"] as? Bool == true)
+    }
+}
+
 @Suite("Objects in the export: DSB boxes derived from instance masks")
 struct DerivedBoxExportTests {
     /// The bounding box of every id inside the image part of the tile (mirrored padding holds
