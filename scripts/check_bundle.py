@@ -435,8 +435,17 @@ class Checker:
         if dtype_name(ds) != "string" or ds.shape != ():
             self.problem(f"/manifest: must be a scalar variable-length string, found {dtype_name(ds)} {ds.shape}")
             return
+        text = ds.asstr()[()]
+        version = f.attrs.get("format_version")
+        minor = int(version.split(".")[1]) if isinstance(version, str) and re.fullmatch(r"1\.\d+\.\d+", version) else 0
+        if "manifest_sha256" in f.attrs:
+            actual = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if f.attrs["manifest_sha256"] != actual:
+                self.problem(f"/manifest: its text has SHA-256 {actual}, /@manifest_sha256 says {f.attrs['manifest_sha256']}")
+        elif minor >= 1:
+            self.problem("/@manifest_sha256: required since format 1.1.0, missing")
         try:
-            m = json.loads(ds.asstr()[()])
+            m = json.loads(text)
         except ValueError as e:
             self.problem(f"/manifest: is not valid JSON: {e}")
             return

@@ -2,8 +2,9 @@
 """Independent cross-check of an exported bundle against its inputs, with h5py, numpy,
 tifffile and Pillow (none of which trainset uses).
 
-For every tile it re-reads the source image itself, applies the channel selection and edge
-padding that the manifest records, and proves that the stored tile equals those pixels; it does
+For every tile it re-reads the source image itself, applies the channel selection, rescaling
+(Pillow, to within one intensity level) and edge padding that the manifest records, and proves
+that the stored tile equals those pixels; it does
 the same for instance masks (rebuilt from the per-object files) and for image-level labels
 (looked up in the annotation table through the recipe's key template). Boxes are rebuilt from
 the Pascal VOC or CSV annotation files (parsed here with ElementTree and csv) and cut to each
@@ -27,8 +28,13 @@ import xml.etree.ElementTree as ET
 import h5py
 import numpy as np
 import tifffile
+import xml.etree.ElementTree as ET
 import yaml
 from PIL import Image
+
+# Length units of OME-XML and ImageJ calibrations, in micrometres.
+MICROMETRES = {"µm": 1, "μm": 1, "um": 1, "micron": 1, "microns": 1, "micrometer": 1, "micrometre": 1,
+               "nm": 1e-3, "Å": 1e-4, "pm": 1e-6, "mm": 1e3, "cm": 1e4, "m": 1e6}
 
 
 def read_image(path: pathlib.Path, palette: str | None) -> np.ndarray:
@@ -68,6 +74,85 @@ def cut(arr: np.ndarray, x: int, y: int, w: int, h: int, edge: str, pad_value: f
     return arr[..., y:y + h, x:x + w]
 
 
+def metadata_pixel_size(path: pathlib.Path):
+    """(x, y, origin) in µm per pixel from OME-XML PhysicalSizeX/Y or an ImageJ calibration, or None."""
+    with open(path, "rb") as f:
+        if f.read(2) not in (b"II", b"MM"):
+            return None
+    with tifffile.TiffFile(path) as tif:
+        if tif.ome_metadata:
+            pixels = next((e for e in ET.fromstring(tif.ome_metadata).iter() if e.tag.endswith("}Pixels")), None)
+            if pixels is not None and "PhysicalSizeX" in pixels.attrib:
+                x = float(pixels.attrib["PhysicalSizeX"]) * MICROMETRES[pixels.attrib.get("PhysicalSizeXUnit", "µm")]
+                y = (float(pixels.attrib["PhysicalSizeY"]) * MICROMETRES[pixels.attrib.get("PhysicalSizeYUnit", "µm")]
+                     if "PhysicalSizeY" in pixels.attrib else x)
+                return x, y, "ome"
+        ij = tif.imagej_metadata
+        page = tif.pages[0]
+        if ij and ij.get("unit") and "XResolution" in page.tags:
+            unit = MICROMETRES[ij["unit"].replace("\\u00B5", "µ")]
+            xr = page.tags["XResolution"].value
+            yr = page.tags["YResolution"].value if "YResolution" in page.tags else xr
+            return xr[1] / xr[0] * unit, yr[1] / yr[0] * unit, "imagej"
+    return None
+
+
+def rescaled_size(path: pathlib.Path, width: int, height: int, rescale: dict):
+    """The size trainset must tile a source at (recipe spec §9), and where its pixel size came from."""
+    size = metadata_pixel_size(path) if rescale.get("use_metadata", True) else None
+    if size is None:
+        x, y = rescale["source_pixel_size"]
+        size = (x, y, "recipe")
+    target = rescale["pixel_size"]
+    # Rounded half away from zero (Python's round() would round half to even).
+    return (max(int(np.floor(width * size[0] / target + 0.5)), 1), max(int(np.floor(height * size[1] / target + 0.5)), 1),
+            size)
+
+
+def rescale_image(arr: np.ndarray, width: int, height: int, method: str) -> np.ndarray:
+    """C x H x W resampled with Pillow's float path (antialiased when shrinking), rounded half
+    away from zero and clamped to the input's integer type."""
+    resample = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}[method]
+    out = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F")
+                               .resize((width, height), resample), dtype=np.float64) for plane in arr])
+    if arr.dtype == np.float32:
+        return out.astype(np.float32)
+    info = np.iinfo(arr.dtype)
+    return np.clip(np.sign(out) * np.floor(np.abs(out) + 0.5), info.min, info.max).astype(arr.dtype)
+
+
+def rescale_labels(labels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Nearest neighbour: the source pixel holding each output pixel's centre."""
+    h, w = labels.shape[-2:]
+    ys = np.minimum(((np.arange(height) + 0.5) * (h / height)).astype(np.int64), h - 1)
+    xs = np.minimum(((np.arange(width) + 0.5) * (w / width)).astype(np.int64), w - 1)
+    return labels[..., ys[:, None], xs[None, :]]
+
+
+def tiled_source(root: pathlib.Path, rel: str, manifest: dict, recipe: dict, sources: dict, s: int, problems: list):
+    """The source as its tiles were cut from it: channels selected, rescaled when the recipe
+    rescales (checking the recorded sizes), with its instance mask (or None), and whether the
+    pixels must match exactly (False after rescaling: Pillow and trainset may round a level apart)."""
+    source = read_image(root / rel, manifest["channels"].get("palette"))[manifest["channels"]["source_indices"]]
+    masks = instance_mask(recipe, root, rel, source.shape[-2:]) if "instance_masks" in (recipe.get("labels") or {}) else None
+    rescale = manifest.get("rescale")
+    if not rescale:
+        return source, masks, True
+    h, w = source.shape[-2:]
+    width, height, size = rescaled_size(root / rel, w, h, rescale)
+    recorded = (int(sources["width"][s]), int(sources["height"][s]), int(sources["original_width"][s]),
+                int(sources["original_height"][s]))
+    if recorded != (width, height, w, h):
+        problems.append(f"{rel}: /sources records sizes {recorded}, expected {(width, height, w, h)}")
+    # libtiff hands TIFF resolutions (ImageJ calibrations) over as 32-bit floats: compare to 1e-6.
+    for name, want in (("original_pixel_size_x", size[0]), ("original_pixel_size_y", size[1]),
+                       ("pixel_size_x", size[0] * w / width), ("pixel_size_y", size[1] * h / height)):
+        if abs(float(sources[name][s]) - want) > 1e-6 * want:
+            problems.append(f"{rel}: /sources/{name} is {sources[name][s]}, expected {want}")
+    return (rescale_image(source, width, height, rescale["filter"]),
+            None if masks is None else rescale_labels(masks, width, height), False)
+
+
 def sha256(path: pathlib.Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -76,12 +161,17 @@ def sha256(path: pathlib.Path) -> str:
     return digest.hexdigest()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bundle_and_inputs(doc: str):
+    """The command line every bundle-vs-inputs check takes: BUNDLE --inputs INPUT_ROOT."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("bundle")
     parser.add_argument("--inputs", required=True, help="the recipe's input root directory")
     args = parser.parse_args()
-    root = pathlib.Path(args.inputs)
+    return args, pathlib.Path(args.inputs)
+
+
+def main() -> int:
+    args, root = bundle_and_inputs(__doc__)
     problems: list[str] = []
 
     with h5py.File(args.bundle, "r") as f:
@@ -101,14 +191,11 @@ def main() -> int:
                 problems.append(f"{entry['path']}: SHA-256 or size differs from the manifest")
 
         tiling = manifest["tiling"]
-        select = manifest["channels"]["source_indices"]
-        palette = manifest["channels"].get("palette")
         paths = [p.decode() for p in sources["path"]]
         labels_by_path = expected_labels(recipe, root, class_names)
-        checked = 0
+        checked = inexact = 0
         for s, rel in enumerate(paths):
-            source = read_image(root / rel, palette)[select]
-            masks = instance_mask(recipe, root, rel, source.shape[-2:]) if instance is not None else None
+            source, masks, exact = tiled_source(root, rel, manifest, recipe, sources, s, problems)
             if labels_by_path is not None:
                 want = labels_by_path.get(rel, -1)
                 if int(sources["label"][s]) != want:
@@ -128,8 +215,14 @@ def main() -> int:
                     checked += 1
                     continue
                 want = cut(source, x, y, w, h, tiling["edge"], tiling["pad_value"])
-                if not np.array_equal(images[i], want):
+                if exact and not np.array_equal(images[i], want):
                     problems.append(f"tile {i} ({rel} at x={x}, y={y}): pixels differ from the source")
+                elif not exact:
+                    difference = np.abs(images[i].astype(np.float64) - want)
+                    inexact += int(np.count_nonzero(difference))
+                    if difference.max() > 1:
+                        problems.append(f"tile {i} ({rel} at x={x}, y={y}): pixels differ from Pillow's rescaled source "
+                                        f"by up to {difference.max()}")
                 if tiles["label"][i] != sources["label"][s]:
                     problems.append(f"tile {i}: label {tiles['label'][i]} differs from its source's")
                 if masks is not None and not np.array_equal(instance[i], cut(masks, x, y, w, h, tiling["edge"], 0)):
@@ -145,7 +238,8 @@ def main() -> int:
 
     for p in problems:
         print(f"{args.bundle}: {p}")
-    print(f"{args.bundle}: {checked} tiles and {len(manifest['inputs'])} inputs checked, {len(problems)} problems")
+    rounding = f", {inexact} rescaled samples one level from Pillow's" if manifest.get("rescale") else ""
+    print(f"{args.bundle}: {checked} tiles and {len(manifest['inputs'])} inputs checked{rounding}, {len(problems)} problems")
     return 1 if problems else 0
 
 

@@ -21,11 +21,21 @@ public enum BundleLayout {
     public static let imageLabels = "/image_labels"
     /// The dataset of a ragged group that says which rows belong to which tile.
     public static let offsets = "offsets"
+    /// The tile grid of every source, one row per `/sources` row (bundle format §5.6).
+    public static let grid = "/grid"
+    /// Blending windows for stitching predictions back together (bundle format §5.6).
+    public static let stitch = "/stitch"
+    public static let gridColumns = ["rows", "columns", "tile_width", "tile_height", "stride_x", "stride_y",
+                                     "overlap_x", "overlap_y"]
     public static let manifest = "/manifest"
     /// Root attributes.
     public static let formatAttribute = "trainset_format"
     public static let formatVersionAttribute = "format_version"
     public static let contentHashAttribute = "content_hash"
+    /// SHA-256 of the `/manifest` text (since 1.1.0): the manifest is outside the content hash
+    /// and, as a variable-length string, cannot carry Fletcher-32, so this is what catches a
+    /// damaged provenance record.
+    public static let manifestSHA256Attribute = "manifest_sha256"
     /// Columns every bundle's tables carry, in this order (more may follow).
     public static let tileColumns = ["source", "x", "y", "width", "height", "valid_width", "valid_height", "label"]
     public static let classColumns = ["id", "name"]
@@ -493,6 +503,10 @@ public struct Manifest: Sendable, Codable, Equatable {
     /// consent decisions and splits (specs/samples/v1.md §9).
     public var samples: JSONValue?
     public var tiling: Tiling
+    /// Which planned tile positions were kept and why, when the recipe samples.
+    public var sampling: Sampling?
+    /// Original and rescaled sizes and pixel sizes, when the recipe rescales.
+    public var rescaling: Rescaling?
     public var channels: Channels
     public var warnings: [String]
     /// Filled by the writer when the bundle is finished.
@@ -523,6 +537,7 @@ public struct Manifest: Sendable, Codable, Equatable {
         case study, samples, warnings, datasets, contentHash = "content_hash"
         case labelSchema = "label_schema"
         case objects, imageLabels = "image_labels"
+        case sampling, rescaling = "rescale"
     }
 
     /// Canonical JSON: sorted keys, pretty-printed, slashes unescaped, trailing newline.

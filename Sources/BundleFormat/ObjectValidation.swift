@@ -1,6 +1,6 @@
 import HDF5
 
-/// Checks of the per-tile ragged groups (bundle format §4.4, §8 item 7).
+/// Checks of the per-tile ragged groups (bundle format §4.4, §8 rule 7).
 extension Validation {
     /// What one ragged group must hold besides `offsets`: each dataset's dtype and the width of
     /// its second dimension (nil for 1-D), and which level of rows it has.
@@ -26,14 +26,12 @@ extension Validation {
     mutating func checkObjects(_ file: borrowing File, shape: ImageShape, classIDs: Set<Int32>) -> [String: Int] {
         var rows: [String: Int] = [:]
         for spec in Self.groups {
-            let present: Bool
-            do {
-                present = try file.objectKind(at: spec.path) == .group
-            } catch {
-                problem("\(spec.path): cannot be opened: \(error.message)")
+            guard hasObject(file, spec.path) else { continue }
+            // A dataset in a group's place is a damaged bundle, not an absent group (as check_bundle.py says too).
+            guard (try? file.objectKind(at: spec.path)) == .group else {
+                problem("\(spec.path): must be a group")
                 continue
             }
-            guard present else { continue }
             checked("\(spec.path): offsets (N + 1, from 0, non-decreasing, ending at the row count), dtypes and shapes, "
                     + "class ids, coordinates inside the tile, chunking and filters")
             if let n = checkGroup(file, spec, shape: shape, classIDs: classIDs) { rows[spec.path] = n }

@@ -50,6 +50,8 @@ public enum Planner {
         var first: (path: String, info: ImageInfo)?
         let grid = try state.gridSpec()
         let readOptions = ReadOptions(palette: recipe.channels.palette == .rgb ? .rgb : .indices)
+        let groupColumn = try state.balanceGroupColumn()
+        var groups: [String] = []
         for candidate in candidates {
             let info: ImageInfo
             do {
@@ -78,28 +80,46 @@ public enum Planner {
                                   "channels.select names channel \(bad) but the image has \(info.channels) (0…\(info.channels - 1))")
             }
             try state.record(candidate.path, url: candidate.url, role: "image")
-            let tiles = TileGrid.tiles(imageWidth: info.width, imageHeight: info.height, spec: grid)
+            let rescaled = try recipe.rescale.map { (r) throws(ExportError) in
+                try Rescaling.plan(r, info: info, path: candidate.path, url: candidate.url)
+            }
+            let (width, height) = (rescaled?.width ?? info.width, rescaled?.height ?? info.height)
+            let (tiles, gridShape) = TileSelection.positions(recipe, grid: grid, width: width, height: height,
+                                                             sourceSHA256: state.sha256(of: candidate.path))
             let link = linked?.link(of: candidate)
             sources.append(ExportPlan.Source(
                 path: candidate.path, url: candidate.url, key: candidate.key, label: candidate.label,
                 sampleRow: link?.sampleRow, group: link?.group, split: link?.split,
-                width: info.width, height: info.height, channels: info.channels, tiles: tiles,
+                width: width, height: height, channels: info.channels, tiles: tiles,
                 instanceMask: try state.mask(recipe.labels.instanceMasks, for: candidate, role: "instance_mask"),
                 semanticMask: try state.mask(recipe.labels.semanticMasks, for: candidate, role: "semantic_mask"),
                 imageLabels: candidate.imageLabels,
-                objects: try state.objects(for: candidate, width: info.width, height: info.height)))
+                // Annotation coordinates and recorded sizes refer to the file as read, before rescaling.
+                objects: try state.objects(for: candidate, width: info.width, height: info.height),
+                grid: gridShape, rescale: rescaled))
+            groups.append(groupColumn.map { state.table!.value(row: candidate.row!, column: $0) } ?? candidate.path)
         }
         guard let first else {
             throw ExportError(.input, state.recipeFile, "the recipe selects no images (\(state.selectionDescription))")
         }
         let objects = try state.finishObjects()
         try state.checkSchemaKinds(objects: objects)
+        let indices = recipe.channels.select ?? Array(0..<first.info.channels)
+        let planned = sources.reduce(0) { $0 + $1.tiles.count }
+        let sampling = try recipe.sampling.map { (config) throws(ExportError) in
+            try TileSelection.apply(config, to: &sources, groups: groups, context: TileSelection.Context(
+                seed: recipe.seed, edge: grid.edge, palette: recipe.channels.palette, channelIndices: indices,
+                sha256: Dictionary(state.inputs.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
+                classIDs: state.classIDs, classNames: state.classNames))
+        }
         let tileCount = sources.reduce(0) { $0 + $1.tiles.count } * (recipe.augmentation?.variants ?? 1)
         guard tileCount > 0 else {
-            throw ExportError(.mismatch, state.recipeFile,
-                              "tiling gives no tiles: every image is smaller than \(grid.tileWidth)x\(grid.tileHeight) and tiling.edge is drop")
+            let why = planned > 0 ? "sampling keeps none of the \(planned) planned tiles (see --plan-only)"
+                : recipe.sampling?.randomTiles != nil
+                ? "every image is smaller than \(grid.tileWidth)x\(grid.tileHeight), so no random tile fits"
+                : "every image is smaller than \(grid.tileWidth)x\(grid.tileHeight) and tiling.edge is drop"
+            throw ExportError(.mismatch, state.recipeFile, "tiling gives no tiles: \(why)")
         }
-        let indices = recipe.channels.select ?? Array(0..<first.info.channels)
         let names = recipe.channels.names ?? indices.indices.map { "c\($0)" }
         if names.count != indices.count {
             throw ExportError(.recipe, state.recipeFile,
@@ -121,7 +141,7 @@ public enum Planner {
             inputs: state.inputs,
             matching: state.matching, labelMapping: state.mapping, study: state.study,
             samples: linked?.result, objects: objects, spec: spec, grid: grid,
-            sourceChannelIndices: indices, warnings: state.warnings)
+            sourceChannelIndices: indices, warnings: state.warnings, sampling: sampling)
         plan.imageLabelColumns = state.imageLabelColumns
         return plan
     }
@@ -191,6 +211,21 @@ struct PlanState {
             throw ExportError(.input, recipeFile, "\(field): file '\(relative)' not found under \(root.path)")
         }
         return url
+    }
+
+    /// The SHA-256 recorded for an input.
+    func sha256(of path: String) -> String { inputs.last { $0.path == path }?.sha256 ?? "" }
+
+    /// The annotation column that names each source's balance group, if the recipe gives one.
+    func balanceGroupColumn() throws(ExportError) -> Int? {
+        guard let name = recipe.sampling?.balance?.groupColumn, let table, let file = recipe.inputs.annotations?.file else {
+            return nil
+        }
+        do {
+            return try table.columnIndex(named: name)
+        } catch {
+            throw ExportError(.mismatch, error.location(default: shown(file)), "sampling.balance.group_column: \(error.message)")
+        }
     }
 
     /// Hashes an input once and lists it in the manifest.

@@ -127,6 +127,10 @@ public struct Recipe: Sendable, Equatable {
     public var samples: SamplesConfig?
     /// Augmented variants of every tile (specs/augmentation/v1.md).
     public var augmentation: AugmentationPipeline?
+    /// Random positions, foreground filter and class balance (§8).
+    public var sampling: Sampling? = nil
+    /// Resampling to one physical pixel size before tiling (§9).
+    public var rescale: Rescale? = nil
 }
 
 extension Recipe {
@@ -306,7 +310,8 @@ struct RecipeReader {
 
     func recipe(_ node: Node) throws(ExportError) -> Recipe {
         let top = try mapping(node, "", allowed: ["recipe_version", "dataset", "seed", "inputs", "labels",
-                                                  "channels", "tiling", "output", "samples", "augmentation"],
+                                                  "channels", "tiling", "output", "samples", "augmentation",
+                                                  "sampling", "rescale"],
                               required: ["recipe_version", "dataset", "inputs", "tiling", "output"])
         let version = try int(top["recipe_version"]!, "recipe_version")
         guard Recipe.supportedVersions.contains(version) else {
@@ -337,7 +342,9 @@ struct RecipeReader {
             tiling: try tiling(top["tiling"]!),
             output: try output(top["output"]!),
             samples: try top["samples"].map { (n) throws(ExportError) in try samples(n) },
-            augmentation: try top["augmentation"].map { (n) throws(ExportError) in try augmentation(n) })
+            augmentation: try top["augmentation"].map { (n) throws(ExportError) in try augmentation(n) },
+            sampling: try top["sampling"].map { (n) throws(ExportError) in try sampling(n, labels: labels, inputs: inputs) },
+            rescale: try top["rescale"].map { (n) throws(ExportError) in try rescale(n) })
     }
 
     func dataset(_ node: Node) throws(ExportError) -> Dataset {

@@ -128,9 +128,9 @@ import Testing
         #expect(try run(["schema", "validate", "moa.json"], in: ws.root).status == 0)
     }
 
-    /// `shared/data/idr-annotation-csv/idr0025-stadler-proteinatlas`; nil (test disabled with a
-    /// message) when a checkout has no shared data.
-    static let idr0025: URL? = Repository.shared?.appendingPathComponent("idr-annotation-csv/idr0025-stadler-proteinatlas")
+    /// idr0025's real annotation table and study file; nil (test disabled with a message) when a
+    /// checkout has no shared data.
+    static let idr0025 = Workspace.sharedData("idr-annotation-csv/idr0025-stadler-proteinatlas")
 
     /// A real IDR phenotype column: its CMPO accession (resolved through the study's Term Source
     /// rows) becomes the drafted class's term. idr0025's `Phenotype 1` is filled in 6 of 288 rows,
