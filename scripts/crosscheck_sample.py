@@ -194,8 +194,10 @@ def main() -> int:
         paths = [p.decode() for p in sources["path"]]
         labels_by_path = expected_labels(recipe, root, class_names)
         checked = inexact = 0
+        tiled_masks = {}
         for s, rel in enumerate(paths):
             source, masks, exact = tiled_source(root, rel, manifest, recipe, sources, s, problems)
+            tiled_masks[s] = masks
             if labels_by_path is not None:
                 want = labels_by_path.get(rel, -1)
                 if int(sources["label"][s]) != want:
@@ -229,8 +231,7 @@ def main() -> int:
                     problems.append(f"tile {i} ({rel}): instance mask differs from the mask files")
                 checked += 1
         if "boxes" in f and "augmentation" not in tiles:
-            problems += check_boxes(f, recipe, root, paths, tiles, class_names, manifest, masks_of=lambda rel, shape:
-                                    instance_mask(recipe, root, rel, shape))
+            problems += check_boxes(f, recipe, root, paths, tiles, class_names, manifest, tiled_masks)
         if checked != images.shape[0]:
             problems.append(f"checked {checked} tiles but /images holds {images.shape[0]}")
         if "samples" in f:
@@ -346,10 +347,11 @@ def annotated_boxes(spec: dict, root: pathlib.Path, rel: str, size: tuple[int, i
     return out
 
 
-def check_boxes(f, recipe, root, paths, tiles, class_names, manifest, masks_of) -> list[str]:
-    """Every tile's /boxes rows equal the boxes rebuilt here: annotated boxes cut to the tile and
-    kept when at least min_area pixels and min_visibility of them remain, or the bounding boxes of
-    the mask ids inside the image."""
+def check_boxes(f, recipe, root, paths, tiles, class_names, manifest, tiled_masks) -> list[str]:
+    """Every tile's /boxes rows equal the boxes rebuilt here: annotated boxes (scaled with the
+    image when the recipe rescales) cut to the tile and kept when at least min_area pixels and
+    min_visibility of them remain, or the bounding boxes of the ids of the mask as tiled (the
+    mask files, rescaled by nearest neighbour when the recipe rescales) inside the image."""
     problems = []
     spec = recipe["labels"]["objects"]
     min_area, min_vis = float(spec.get("min_area", 1)), float(spec.get("min_visibility", 0.25))
@@ -361,22 +363,26 @@ def check_boxes(f, recipe, root, paths, tiles, class_names, manifest, masks_of) 
     issues = set(manifest["objects"]["issues"])
     for s, rel in enumerate(paths):
         width, height = (int(f["sources"][k][s]) for k in ("width", "height"))
+        # Annotations are in the file's pixels; with rescale they scale with the image (recipe spec §9).
+        file_width, file_height = ((int(f["sources"][k][s]) for k in ("original_width", "original_height"))
+                                   if "original_width" in f["sources"] else (width, height))
+        sx, sy = width / file_width, height / file_height
         masks = None
         if spec.get("derive_boxes"):
-            masks = masks_of(rel, (height, width))
+            masks = tiled_masks[s]
             boxes = []
         else:
             boxes = []
-            for label, b, ref, file, degenerate in annotated_boxes(spec, root, rel, (width, height)):
-                outside = b[0] < 0 or b[1] < 0 or b[2] > width or b[3] > height
+            for label, b, ref, file, degenerate in annotated_boxes(spec, root, rel, (file_width, file_height)):
+                outside = b[0] < 0 or b[1] < 0 or b[2] > file_width or b[3] > file_height
                 if degenerate or (outside and policy != "clip"):
                     what = "zero-area" if degenerate else "partly outside the image"
                     if not any(i.startswith(f"{file}: {ref} ({label}): {what}") and i.endswith("; dropped") for i in issues):
                         problems.append(f"{file}: {ref} ({label}) is {what} but the manifest's objects.issues does not list it")
                     continue
                 if outside:
-                    b = [max(b[0], 0), max(b[1], 0), min(b[2], width), min(b[3], height)]
-                boxes.append((ids[fold(label)], b))
+                    b = [max(b[0], 0), max(b[1], 0), min(b[2], file_width), min(b[3], file_height)]
+                boxes.append((ids[fold(label)], [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy]))
         for i in np.flatnonzero(tiles["source"] == s):
             x, y, w, h = (int(tiles[k][i]) for k in ("x", "y", "width", "height"))
             want = []

@@ -116,6 +116,71 @@ struct BCCDExportTests {
         #expect(!error.description.contains("\n"))
         #expect(ws.outputEntries().isEmpty)
     }
+
+    /// Rescaling, a foreground filter and boxes together (recipe spec §6.1, §8.2, §9): the boxes
+    /// are scaled with the image before they are cut, so every kept tile holds the boxes computed
+    /// here from the VOC files (corners to continuous, times the size ratio, cut to the tile, kept
+    /// by min_area 1 and min_visibility 0.25); and every tile replays bit for bit.
+    @Test func rescaledFilteredTilesHoldTheirScaledBoxes() throws {
+        let ws = try Workspace()
+        let text = try String(contentsOf: Repository.sample("bccd-boxes/recipe.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "root: data", with: "root: \(Self.data.path)")
+            .replacingOccurrences(of: "tiling:\n  size: 256\n", with: """
+                rescale: {pixel_size: 1.6, source_pixel_size: 1}
+                sampling:
+                  foreground: {otsu: dark, min_fraction: 0.3}
+                tiling:
+                  size: 128
+
+                """)
+        #expect(text.contains("rescale:"))
+        try ws.write("recipe.yaml", text)
+        let out = try ExportedObjects(recipe: ws.url("recipe.yaml"), output: ws.url("out/b.h5"))
+        let sampling = try #require(out.manifest.sampling)
+        #expect(sampling.sources.contains { $0.belowForeground > 0 }, "the filter must drop tiles for the test to mean something")
+        let sources = try BundleReader(opening: ws.url("out/b.h5")).table(at: BundleLayout.sources)
+        guard case .string(let paths)? = sources["path"], case .int64(let width)? = sources["width"],
+              case .int64(let height)? = sources["height"], case .int64(let originalWidth)? = sources["original_width"],
+              case .int64(let originalHeight)? = sources["original_height"] else {
+            Issue.record("no rescaled sizes in /sources")
+            return
+        }
+        #expect(width == originalWidth.map { Int64((Double($0) / 1.6).rounded()) })
+        let classes: [String: Int32] = ["RBC": 0, "WBC": 1, "Platelets": 2]
+        func value(_ tag: String, in text: String) -> String? {
+            guard let start = text.range(of: "<\(tag)>"), let end = text.range(of: "</\(tag)>", range: start.upperBound..<text.endIndex)
+            else { return nil }
+            return String(text[start.upperBound..<end.lowerBound])
+        }
+        let (source, x, y) = (out.column("source"), out.column("x"), out.column("y"))
+        let (w, h) = (128.0, 128.0)
+        var total = 0
+        for i in source.indices {
+            let s = source[i]
+            let sx = Double(width[s]) / Double(originalWidth[s]), sy = Double(height[s]) / Double(originalHeight[s])
+            let stem = URL(fileURLWithPath: paths[s]).deletingPathExtension().lastPathComponent
+            let voc = try String(contentsOf: Self.data.appendingPathComponent("BCCD/Annotations/\(stem).xml"), encoding: .utf8)
+            var expected: [ObjectBox] = []
+            for object in voc.components(separatedBy: "<object>").dropFirst() {
+                let c = ["xmin", "ymin", "xmax", "ymax"].map { Double(value($0, in: object)!)! }
+                guard c[2] > c[0], c[3] > c[1] else { continue }  // the two zero-area boxes, dropped by the policy
+                let b = Box(xMin: (c[0] - 1) * sx, yMin: (c[1] - 1) * sy, xMax: c[2] * sx, yMax: c[3] * sy)
+                let cut = Box(xMin: max(b.xMin - Double(x[i]), 0), yMin: max(b.yMin - Double(y[i]), 0),
+                              xMax: min(b.xMax - Double(x[i]), w), yMax: min(b.yMax - Double(y[i]), h))
+                let area = max(cut.xMax - cut.xMin, 0) * max(cut.yMax - cut.yMin, 0)
+                guard area >= 1, area / b.area >= 0.25 else { continue }
+                // Stored as float32.
+                func f(_ v: Double) -> Double { Double(Float(v)) }
+                expected.append(ObjectBox(Box(xMin: f(cut.xMin), yMin: f(cut.yMin), xMax: f(cut.xMax), yMax: f(cut.yMax)),
+                                          classID: classes[value("name", in: object)!]!))
+            }
+            #expect(out.objects.objects(ofTile: i).boxes == expected, "tile \(i) (\(paths[s]) at \(x[i]), \(y[i]))")
+            total += expected.count
+        }
+        #expect(total > 0 && out.manifest.objects?.boxes == total)
+        let replayed = try Replayer.replay(bundle: ws.url("out/b.h5"), inputs: Self.data, tiles: Array(source.indices))
+        #expect(replayed.count == source.count && replayed.allSatisfy(\.passed), "\(replayed.filter { !$0.passed })")
+    }
 }
 
 /// What a reviewer sees of a box bundle from the command line.
