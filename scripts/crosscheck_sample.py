@@ -6,8 +6,11 @@ For every tile it re-reads the source image itself, applies the channel selectio
 (Pillow, to within one intensity level) and edge padding that the manifest records, and proves
 that the stored tile equals those pixels; it does
 the same for instance masks (rebuilt from the per-object files) and for image-level labels
-(looked up in the annotation table through the recipe's key template). It also re-hashes every
-input file against the manifest.
+(looked up in the annotation table through the recipe's key template). Boxes are rebuilt from
+the Pascal VOC or CSV annotation files (parsed here with ElementTree and csv) and cut to each
+tile by the bundle format's rule, or derived from the per-object mask files; the objects the
+geometry policy dropped must be listed in the manifest by file and object. It also re-hashes
+every input file against the manifest.
 
 Usage: crosscheck_sample.py BUNDLE --inputs INPUT_ROOT
 Exit status 0 when everything matches, 1 otherwise (each mismatch printed on one line).
@@ -20,6 +23,7 @@ import json
 import pathlib
 import re
 import sys
+import xml.etree.ElementTree as ET
 
 import h5py
 import numpy as np
@@ -190,8 +194,10 @@ def main() -> int:
         paths = [p.decode() for p in sources["path"]]
         labels_by_path = expected_labels(recipe, root, class_names)
         checked = inexact = 0
+        tiled_masks = {}
         for s, rel in enumerate(paths):
             source, masks, exact = tiled_source(root, rel, manifest, recipe, sources, s, problems)
+            tiled_masks[s] = masks
             if labels_by_path is not None:
                 want = labels_by_path.get(rel, -1)
                 if int(sources["label"][s]) != want:
@@ -224,6 +230,8 @@ def main() -> int:
                 if masks is not None and not np.array_equal(instance[i], cut(masks, x, y, w, h, tiling["edge"], 0)):
                     problems.append(f"tile {i} ({rel}): instance mask differs from the mask files")
                 checked += 1
+        if "boxes" in f and "augmentation" not in tiles:
+            problems += check_boxes(f, recipe, root, paths, tiles, class_names, manifest, tiled_masks)
         if checked != images.shape[0]:
             problems.append(f"checked {checked} tiles but /images holds {images.shape[0]}")
         if "samples" in f:
@@ -309,6 +317,95 @@ def expected_labels(recipe: dict, root: pathlib.Path, class_names: list[str]):
             path = re.sub(r"\{([^}]+)\}", lambda m: row[m.group(1)], table["image_path"])
             out[path] = ids.get(fold(row[spec["column"]]), -1)
     return out
+
+
+def annotated_boxes(spec: dict, root: pathlib.Path, rel: str, size: tuple[int, int]):
+    """The image's boxes as (label, [x0, y0, x1, y1] continuous, ref, file, degenerate), read from
+    its VOC file or the CSV, corners converted from inclusive pixel indices by hand."""
+    stem, name = pathlib.PurePosixPath(rel).stem, pathlib.PurePosixPath(rel).name
+    if "voc" in spec:
+        path = spec["voc"].replace("{stem}", stem).replace("{name}", name)
+        out = []
+        for k, obj in enumerate(ET.parse(root / path).getroot().findall("object"), start=1):
+            x0, y0, x1, y1 = (float(obj.find(f"bndbox/{c}").text) for c in ("xmin", "ymin", "xmax", "ymax"))
+            out.append((obj.find("name").text.strip(), [x0 - 1, y0 - 1, x1, y1], f"object {k}", path, x1 <= x0 or y1 <= y0))
+        return out
+    c = spec["csv"]
+    base = {"pixel_index_0": 0, "pixel_index_1": 1}.get(c["coordinates"])
+    out = []
+    with open(root / c["file"], newline="", encoding="utf-8-sig") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            if row[c["image"]].strip() not in (rel, name):
+                continue
+            b = c["box"]
+            x0, y0, x1, y1 = (float(row[b[k]]) for k in ("x_min", "y_min", "x_max", "y_max"))
+            if base is None:
+                out.append((row[c["label"]].strip(), [x0, y0, x1, y1], f"line {line}", c["file"], x1 <= x0 or y1 <= y0))
+            else:
+                out.append((row[c["label"]].strip(), [x0 - base, y0 - base, x1 - base + 1, y1 - base + 1], f"line {line}",
+                            c["file"], x1 <= x0 or y1 <= y0))
+    return out
+
+
+def check_boxes(f, recipe, root, paths, tiles, class_names, manifest, tiled_masks) -> list[str]:
+    """Every tile's /boxes rows equal the boxes rebuilt here: annotated boxes (scaled with the
+    image when the recipe rescales) cut to the tile and kept when at least min_area pixels and
+    min_visibility of them remain, or the bounding boxes of the ids of the mask as tiled (the
+    mask files, rescaled by nearest neighbour when the recipe rescales) inside the image."""
+    problems = []
+    spec = recipe["labels"]["objects"]
+    min_area, min_vis = float(spec.get("min_area", 1)), float(spec.get("min_visibility", 0.25))
+    policy = spec.get("geometry", "error")
+    fold = (lambda v: " ".join(v.split()).casefold()) if spec.get("match") == "case_insensitive" else (lambda v: v)
+    ids = {fold(n): int(i) for i, n in zip(f["classes"]["id"][()], class_names)}
+    g = f["boxes"]
+    offsets, xyxy, cls, inst = g["offsets"][()], g["xyxy"][()], g["class_id"][()], g["instance_id"][()]
+    issues = set(manifest["objects"]["issues"])
+    for s, rel in enumerate(paths):
+        width, height = (int(f["sources"][k][s]) for k in ("width", "height"))
+        # Annotations are in the file's pixels; with rescale they scale with the image (recipe spec §9).
+        file_width, file_height = ((int(f["sources"][k][s]) for k in ("original_width", "original_height"))
+                                   if "original_width" in f["sources"] else (width, height))
+        sx, sy = width / file_width, height / file_height
+        masks = None
+        if spec.get("derive_boxes"):
+            masks = tiled_masks[s]
+            boxes = []
+        else:
+            boxes = []
+            for label, b, ref, file, degenerate in annotated_boxes(spec, root, rel, (file_width, file_height)):
+                outside = b[0] < 0 or b[1] < 0 or b[2] > file_width or b[3] > file_height
+                if degenerate or (outside and policy != "clip"):
+                    what = "zero-area" if degenerate else "partly outside the image"
+                    if not any(i.startswith(f"{file}: {ref} ({label}): {what}") and i.endswith("; dropped") for i in issues):
+                        problems.append(f"{file}: {ref} ({label}) is {what} but the manifest's objects.issues does not list it")
+                    continue
+                if outside:
+                    b = [max(b[0], 0), max(b[1], 0), min(b[2], file_width), min(b[3], file_height)]
+                boxes.append((ids[fold(label)], [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy]))
+        for i in np.flatnonzero(tiles["source"] == s):
+            x, y, w, h = (int(tiles[k][i]) for k in ("x", "y", "width", "height"))
+            want = []
+            if masks is not None:
+                tile = np.zeros((h, w), dtype=np.uint32)
+                vh, vw = min(h, height - y), min(w, width - x)
+                tile[:vh, :vw] = masks[y:y + vh, x:x + vw]
+                cid = ids.get(fold(spec.get("instance_class", "")), -1)
+                for u in np.unique(tile):
+                    if u == 0:
+                        continue
+                    ys, xs = np.nonzero(tile == u)
+                    want.append((cid, int(u), [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]))
+            for cid, b in boxes:
+                c = [max(b[0] - x, 0), max(b[1] - y, 0), min(b[2] - x, w), min(b[3] - y, h)]
+                area = max(0, c[2] - c[0]) * max(0, c[3] - c[1])
+                if area >= min_area and area / ((b[2] - b[0]) * (b[3] - b[1])) >= min_vis:
+                    want.append((cid, -1, c))
+            got = [(int(cls[k]), int(inst[k]), list(xyxy[k])) for k in range(offsets[i], offsets[i + 1])]
+            want = [(c, u, list(np.asarray(b, dtype=np.float32))) for c, u, b in want]
+            if got != want:
+                problems.append(f"tile {i} ({rel} at x={x}, y={y}): boxes {got} differ from the annotations' {want}")
+    return problems
 
 
 def instance_mask(recipe: dict, root: pathlib.Path, rel: str, shape) -> np.ndarray:

@@ -20,7 +20,7 @@ struct Validation {
     /// Problems quote values read from the file (paths, names, attribute text), which a damaged or
     /// hostile file can fill with line breaks; control characters are escaped so that every
     /// problem stays one line.
-    private mutating func problem(_ text: String) {
+    mutating func problem(_ text: String) {
         let escaped = text.unicodeScalars.map { scalar -> String in
             switch scalar {
             case "\n": "\\n"
@@ -31,7 +31,7 @@ struct Validation {
         }.joined()
         report.problems.append(escaped)
     }
-    private mutating func checked(_ text: String) { report.checks.append(text) }
+    mutating func checked(_ text: String) { report.checks.append(text) }
 
     /// The shape of `/images`, once it passed its checks.
     struct ImageShape {
@@ -69,6 +69,10 @@ struct Validation {
                 checkGrid(file, grid: grid, tiles: tiles, sources: sources)
             }
         }
+        var objectRows: [String: Int] = [:]
+        if let shape, case .int32(let ids)? = tables[BundleLayout.classes]?["id"] {
+            objectRows = checkObjects(file, shape: shape, classIDs: Set(ids))
+        }
         let digests = recomputeDigests(file)
         if let digests {
             let recomputed = ContentHash.combine(digests)
@@ -79,7 +83,10 @@ struct Validation {
                         + "(\(recomputed)); the bundle's content was changed after it was written")
             }
         }
-        checkManifest(file, storedHash: storedHash, digests: digests, shape: shape, tables: tables)
+        if let manifest = readManifest(file) {
+            checkManifest(manifest, storedHash: storedHash, digests: digests, shape: shape, tables: tables)
+            checkObjectCounts(manifest, rows: objectRows)
+        }
     }
 
     // MARK: Root attributes
@@ -129,7 +136,7 @@ struct Validation {
     // MARK: Images and masks
 
     /// Whether an optional object exists; a failure to tell is a problem of its own.
-    private mutating func hasObject(_ file: borrowing File, _ path: String) -> Bool {
+    mutating func hasObject(_ file: borrowing File, _ path: String) -> Bool {
         do {
             return try file.objectKind(at: path) != nil
         } catch {
@@ -138,7 +145,7 @@ struct Validation {
         }
     }
 
-    private mutating func datasetInfo(_ file: borrowing File, _ path: String, required: Bool) -> HDF5DatasetInfo? {
+    mutating func datasetInfo(_ file: borrowing File, _ path: String, required: Bool) -> HDF5DatasetInfo? {
         do {
             switch try file.objectKind(at: path) {
             case .dataset:
@@ -163,7 +170,7 @@ struct Validation {
         checkFilters(info)
     }
 
-    private mutating func checkFilters(_ info: HDF5DatasetInfo) {
+    mutating func checkFilters(_ info: HDF5DatasetInfo) {
         let hasDeflate = info.filters.contains { if case .deflate = $0 { true } else { false } }
         if !hasDeflate || !info.filters.contains(.fletcher32) {
             problem("\(info.path): filters are [\(info.filters.map(\.description).joined(separator: ", "))], "
@@ -289,7 +296,7 @@ struct Validation {
         }
     }
 
-    private mutating func listRows(_ path: String, _ rows: [Int], _ what: String) {
+    mutating func listRows(_ path: String, _ rows: [Int], _ what: String) {
         guard !rows.isEmpty else { return }
         let shown = rows.prefix(Self.maxListed).map(String.init).joined(separator: ", ")
         let more = rows.count > Self.maxListed ? " and \(rows.count - Self.maxListed) more" : ""
@@ -473,34 +480,37 @@ struct Validation {
         }
     }
 
-    private mutating func checkManifest(_ file: borrowing File, storedHash: String?, digests: [DatasetDigest]?,
-                                        shape: ImageShape?, tables: [String: Table]) {
+    /// `/manifest` decoded, or nil with a problem.
+    private mutating func readManifest(_ file: borrowing File) -> Manifest? {
         checked("\(BundleLayout.manifest): parses, content hash and dataset digests agree with the data, counts agree with /tiles")
         let text: String
         do {
             guard try file.objectKind(at: BundleLayout.manifest) == .dataset else {
                 problem("\(BundleLayout.manifest): required dataset is missing")
-                return
+                return nil
             }
             let ds = try file.openDataset(BundleLayout.manifest)
             let info = try ds.info()
             guard info.dtype == "string", info.shape.isEmpty else {
                 problem("\(BundleLayout.manifest): must be a scalar variable-length string, found \(info.dtype) \(info.shape)")
-                return
+                return nil
             }
             text = try ds.readString()
         } catch {
             problem("\(BundleLayout.manifest): cannot be read: \(error.message)")
-            return
+            return nil
         }
         checkManifestChecksum(file, text)
-        let manifest: Manifest
         do {
-            manifest = try Manifest.decode(Data(text.utf8))
+            return try Manifest.decode(Data(text.utf8))
         } catch {
             problem("\(BundleLayout.manifest): is not a valid manifest JSON document: \(error)")
-            return
+            return nil
         }
+    }
+
+    private mutating func checkManifest(_ manifest: Manifest, storedHash: String?, digests: [DatasetDigest]?,
+                                        shape: ImageShape?, tables: [String: Table]) {
         let m = BundleLayout.manifest
         if manifest.format.name != BundleLayout.formatName || !FormatVersion.isSupported(manifest.format.version) {
             problem("\(m): format is \(manifest.format.name) \(manifest.format.version), expected \(BundleLayout.formatName) 1.x.y")

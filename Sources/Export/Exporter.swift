@@ -102,6 +102,7 @@ public enum Exporter {
             throw ExportError(.output, FileSystem.display(plan.output), "cannot create the bundle: \(error)")
         }
         var parameters: [String] = []
+        var objects = plan.objects.map { ObjectGroups(kinds: $0.kinds) }
         for (index, source) in plan.sources.enumerated() {
             let targets = try loadTargets(source, plan: plan)
             let (selected, instance, semantic) = (targets.image, targets.instances, targets.semantic)
@@ -115,6 +116,7 @@ public enum Exporter {
                             let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: plan.grid.edge,
                                                           padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter)
                             try writer.appendTile(image: out.image, instanceMask: out.instances, semanticMask: out.semantic)
+                            ObjectTiling.objects(of: out, source: source, plan: plan).map { objects?.append($0) }
                             parameters.append(Augmentation.json(drawn))
                         }
                     } else {
@@ -122,6 +124,7 @@ public enum Exporter {
                             image: TileExtractor.extract(selected, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue),
                             instanceMask: instance.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) },
                             semanticMask: semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) })
+                        ObjectTiling.objects(of: targets, tile: tile, source: source, plan: plan).map { objects?.append($0) }
                     }
                 } catch let error as TilingError {
                     throw ExportError(.input, FileSystem.display(source.url), "augmenting the tile at \(tile.rect) failed: \(error)")
@@ -134,7 +137,10 @@ public enum Exporter {
         do {
             for table in Tables.make(plan, parameters: parameters) { try writer.writeTable(table) }
             if let windows = Tables.stitchWindows(plan) { try writer.writeArrays(group: BundleLayout.stitch, windows) }
-            return try writer.finish(manifest: ManifestBuilder.make(plan))
+            for group in (objects?.groups ?? []) + [ObjectTiling.imageLabelGroup(plan)].compactMap({ $0 }) {
+                try writer.writeRagged(group)
+            }
+            return try writer.finish(manifest: ManifestBuilder.make(plan, objects: objects))
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "finishing the bundle failed: \(error)")
         }
@@ -142,10 +148,15 @@ public enum Exporter {
 
     /// A source's pixels (bundle channels only) and masks, as every tile of it is cut from them.
     static func loadTargets(_ source: ExportPlan.Source, plan: ExportPlan) throws(ExportError) -> SampleTargets {
-        let targets = SampleTargets(
-            image: try ImageLoading.read(source, palette: plan.recipe.channels.palette, channels: plan.sourceChannelIndices),
+        let image = try ImageLoading.read(source, palette: plan.recipe.channels.palette, channels: plan.sourceChannelIndices)
+        // Objects are attached (and painted, with `rasterize`) at the size of the file their
+        // coordinates refer to; rescaling then treats a painted mask like a mask file (nearest)
+        // and scales the boxes, points and polygons with the pixel grid.
+        let targets = ObjectTiling.targets(
+            image: image,
             semantic: try source.semanticMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
-            instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) })
+            instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
+            source: source, plan: plan)
         return plan.recipe.rescale.map { Rescaling.apply(targets, to: source, filter: $0.filter) } ?? targets
     }
 

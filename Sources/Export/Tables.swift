@@ -156,7 +156,8 @@ enum Tables {
 
 /// The manifest of a plan, before the writer adds dataset digests and the content hash.
 enum ManifestBuilder {
-    static func make(_ plan: ExportPlan) throws -> Manifest {
+    /// `objects` are the groups written, whose row counts the manifest records.
+    static func make(_ plan: ExportPlan, objects: ObjectGroups? = nil) throws -> Manifest {
         var tilesPerClass = Array(repeating: 0, count: plan.classNames.count)
         var sourcesPerClass = Array(repeating: 0, count: plan.classNames.count)
         var unlabeled = 0
@@ -203,6 +204,26 @@ enum ManifestBuilder {
                                                             name: info.schema.name, version: info.schema.version.description, text: info.text)
         }
         manifest.samples = try plan.samples.map { try JSONValue.snakeCased($0.manifest) }
+        manifest.objects = plan.objects.map { o in
+            var section = o.manifest
+            (section.boxes, section.points, section.polygons) = (objects?.boxCount ?? 0, objects?.pointCount ?? 0, objects?.polygonCount ?? 0)
+            section.perClass = plan.classNames.indices.map { i in
+                let rows = objects?.rows(ofClass: Int32(plan.classIDs[i])) ?? (boxes: 0, points: 0, polygons: 0)
+                return .init(id: plan.classIDs[i], name: plan.classNames[i], boxes: rows.boxes, points: rows.points, polygons: rows.polygons)
+            }
+            return section
+        }
+        if plan.recipe.labels.imageLabels != nil {
+            manifest.imageLabels = Manifest.ImageLabels(
+                columns: plan.imageLabelColumns.values, termColumns: plan.imageLabelColumns.terms,
+                perClass: plan.classNames.indices.map { i in
+                    let id = Int32(plan.classIDs[i])
+                    let carrying = plan.sources.filter { $0.imageLabels.contains(id) }
+                    return Manifest.ClassCount(id: Int(id), name: plan.classNames[i],
+                                               tiles: carrying.reduce(0) { $0 + $1.tiles.count } * plan.variants, sources: carrying.count)
+                },
+                unlabeledSources: plan.sources.filter(\.imageLabels.isEmpty).count)
+        }
         manifest.sampling = plan.sampling
         manifest.rescaling = plan.rescaling
         return manifest

@@ -330,13 +330,14 @@ import Tiling
         #expect(ws.outputEntries().isEmpty)
     }
 
-    /// samples/dsb2018-sampled (rescaled, foreground-filtered, augmented): every tile replays bit
-    /// for bit from the inputs and its stored parameters (scripts/test.sh also verifies that a
-    /// re-export gives the same content hash).
+    /// samples/dsb2018-sampled (rescaled, foreground-filtered, augmented, boxes derived from the
+    /// masks): every tile, with its mask and boxes, replays bit for bit from the inputs and its
+    /// stored parameters (scripts/test.sh also verifies that a re-export gives the same content hash).
     @Test func rescaledAugmentedSampleReplays() throws {
         let recipe = Self.samples.appendingPathComponent("dsb2018-sampled/recipe.yaml")
         let ws = try Workspace()
         let first = try Exporter.run(Planner.plan(recipeAt: recipe, output: ws.url("out/a.h5").path))
+        #expect((first.manifest.objects?.boxes ?? 0) > 0, "the sample derives boxes, so replay compares them too")
         let replayed = try Replayer.replay(bundle: first.bundle, inputs: Self.dsb, tiles: Array(0..<first.manifest.counts.tiles))
         #expect(replayed.count == first.manifest.counts.tiles)
         #expect(replayed.filter { !$0.passed }.isEmpty, "\(replayed.filter { !$0.passed })")

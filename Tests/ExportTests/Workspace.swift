@@ -24,16 +24,12 @@ final class Workspace {
         try Data(text.utf8).write(to: target)
     }
 
-    /// `<checkout>/../shared/data/<relative>`, found by walking up from this file, so a clone at
-    /// any depth works; nil when the checkout has no shared data.
+    /// `<checkout>/../shared/data/<relative>` (`Repository.shared` walks up to it, so a clone at
+    /// any depth works); nil when the checkout has no shared data or the data lacks `relative`.
     static func sharedData(_ relative: String) -> URL? {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("shared/data/\(relative)")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
+        guard let candidate = Repository.shared?.appendingPathComponent(relative),
+              FileManager.default.fileExists(atPath: candidate.path) else { return nil }
+        return candidate
     }
 
     /// Copies `Tests/Fixtures/images/<fixture>` to `relative`.
