@@ -37,6 +37,16 @@ enum DigestComputer {
                        failures: inout [BlockFailure]?) throws(HDF5Error) -> DatasetDigest? {
         let ds = try file.openDataset(path)
         let info = try ds.info()
+        // Every chunk of a bundle is written. A damaged header can claim an extent of 2^53 rows
+        // over a handful of stored chunks; reading that would never end, so refuse it first.
+        if let needed = info.chunkCount {
+            let stored = try ds.storedChunkCount()
+            guard stored >= needed else {
+                throw HDF5Error(code: .readFailed, message: "only \(stored) of the \(needed) chunks its shape "
+                                + "\(info.shape) needs are stored; the dataset is damaged or incomplete", objectPath: path,
+                                file: file.path)
+            }
+        }
         let rows = info.shape.first ?? 1
         let rowElements = info.shape.dropFirst().reduce(1, *)
         let block = blockRows(info.chunks, rowElements: rowElements)

@@ -18,7 +18,10 @@ enum TableSchema {
             .map { ($0, $1) }),
     ]
 
-    static func spec(for path: String) -> Spec? { tables.first { $0.path == path } }
+    /// `/grid` (optional; bundle format §5.6): every column int32.
+    static let grid = Spec(path: BundleLayout.grid, columns: BundleLayout.gridColumns.map { ($0, "int32") })
+
+    static func spec(for path: String) -> Spec? { (tables + [grid]).first { $0.path == path } }
 
     /// Rows per chunk of a table column: whole small tables in one chunk, large ones in 64 Ki rows.
     static func chunkRows(_ rows: Int) -> Int { max(1, min(rows, 65_536)) }

@@ -166,8 +166,12 @@ public enum Exporter {
         let hashed = try withReadHashes(plan, outcome.digests)
         do {
             for table in Tables.make(hashed, parameters: outcome.parameters) { try writer.writeTable(table) }
+            if let windows = Tables.stitchWindows(hashed) { try writer.writeArrays(group: BundleLayout.stitch, windows) }
+            for group in (outcome.objects?.groups ?? []) + [ObjectTiling.imageLabelGroup(hashed)].compactMap({ $0 }) {
+                try writer.writeRagged(group)
+            }
             let spotChecks = writer.spotChecks
-            return (try writer.finish(manifest: ManifestBuilder.make(hashed)), spotChecks)
+            return (try writer.finish(manifest: ManifestBuilder.make(hashed, objects: outcome.objects)), spotChecks)
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "finishing the bundle failed: \(error)")
         }
@@ -202,23 +206,16 @@ public enum Exporter {
 
     /// A source's pixels (bundle channels only) and masks, as every tile of it is cut from them.
     static func loadTargets(_ source: ExportPlan.Source, plan: ExportPlan) throws(ExportError) -> SampleTargets {
-        let image: ImageBuffer
-        do {
-            image = try ImageReader.read(source.url, options: ReadOptions(palette: plan.recipe.channels.palette == .rgb ? .rgb : .indices))
-        } catch {
-            throw ExportError(.input, FileSystem.display(source.url), error.message)
-        }
-        guard image.width == source.width, image.height == source.height else {
-            throw ExportError(.input, FileSystem.display(source.url),
-                              "changed while exporting: planned \(source.width)x\(source.height), read \(image.width)x\(image.height)")
-        }
-        let identity = Array(0..<plan.spec.channels)
-        let selected = plan.sourceChannelIndices == identity && image.channels == identity.count
-            ? image : TileExtractor.selectChannels(image, plan.sourceChannelIndices)
-        return SampleTargets(
-            image: selected,
+        let image = try ImageLoading.read(source, palette: plan.recipe.channels.palette, channels: plan.sourceChannelIndices)
+        // Objects are attached (and painted, with `rasterize`) at the size of the file their
+        // coordinates refer to; rescaling then treats a painted mask like a mask file (nearest)
+        // and scales the boxes, points and polygons with the pixel grid.
+        let targets = ObjectTiling.targets(
+            image: image,
             semantic: try source.semanticMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
-            instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) })
+            instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
+            source: source, plan: plan)
+        return plan.recipe.rescale.map { Rescaling.apply(targets, to: source, filter: $0.filter) } ?? targets
     }
 
     /// Today's date (UTC) as `YYYY-MM-DD`, for sidecars whose recipe gives no publication date.

@@ -43,6 +43,8 @@ struct Pipeline: Sendable {
     struct Outcome {
         /// `/tiles/parameters` in row order, when the recipe augments.
         var parameters: [String]
+        /// Every row's boxes, points and polygons in row order, when the recipe has `labels.objects`.
+        var objects: ObjectGroups?
         /// SHA-256 and size of every file pixels were read from, by path.
         var digests: [String: FileDigest]
     }
@@ -85,13 +87,22 @@ struct Pipeline: Sendable {
         defer { state.stopAndJoin() }
         var parameters: [String] = []
         if plan.recipe.augmentation != nil { parameters.reserveCapacity(plan.tileCount) }
+        // Collected here, in row order, because the ragged groups' offsets are cumulative.
+        var objects = plan.objects.map { ObjectGroups(kinds: $0.kinds) }
         for row in 0..<plan.tileCount {
             let finished = try state.take(row)
             try write(finished.tile)
             if let p = finished.parameters { parameters.append(p) }
+            if let o = finished.objects { objects?.append(o) }
         }
         state.stopAndJoin()
-        return Outcome(parameters: parameters, digests: state.digests)
+        var digests = state.digests
+        // A source none of whose tiles was kept (smaller than a tile, or every tile dropped by
+        // sampling) is never loaded, but the manifest lists its files all the same.
+        for source in plan.sources where source.tiles.isEmpty {
+            for file in source.files where digests[file.path] == nil { digests[file.path] = try digest(of: file) }
+        }
+        return Outcome(parameters: parameters, objects: objects, digests: digests)
     }
 
     private func work(_ state: PipelineState, _ batches: [Batch]) {
@@ -128,11 +139,11 @@ struct Pipeline: Sendable {
                       _ encoder: TileEncoder) -> Result<FinishedRow, ExportError> {
         let source = plan.sources[loaded.index]
         do {
-            let outputs = try TileOutputs.produce(plan, loaded.targets, warpSource: loaded.warpSource, sourceSHA256: loaded.sha256,
-                                                  tile: tile, variant: variant)
+            let outputs = try TileOutputs.produce(plan, source: source, loaded.targets, warpSource: loaded.warpSource,
+                                                  sourceSHA256: loaded.sha256, tile: tile, variant: variant)
             let encoded = try encoder.encode(index: row, image: outputs.image, instanceMask: outputs.instances,
                                              semanticMask: outputs.semantic)
-            return .success(FinishedRow(tile: encoded, parameters: outputs.parameters))
+            return .success(FinishedRow(tile: encoded, parameters: outputs.parameters, objects: outputs.objects))
         } catch let error as TilingError {
             return .failure(ExportError(.input, FileSystem.display(source.url), "augmenting the tile at \(tile.rect) failed: \(error)"))
         } catch let error as BundleError {
@@ -143,21 +154,24 @@ struct Pipeline: Sendable {
         }
     }
 
+    /// A pixel input's size and SHA-256, checked against what the plan recorded of it.
+    private func digest(of file: (path: String, url: URL)) throws(ExportError) -> FileDigest {
+        let shown = FileSystem.display(file.url)
+        let digest = try FileDigest.of(file.url, displayPath: shown)
+        if let planned = planned[file.path],
+           planned.bytes != digest.bytes || (!planned.sha256.isEmpty && planned.sha256 != digest.sha256) {
+            throw ExportError(.input, shown, "changed since the export was planned (its size or SHA-256 differs); run the export again")
+        }
+        return digest
+    }
+
     /// Hashes every file of the source (the one read from disk; decoding then finds the bytes
     /// in the page cache), checks them against the plan, and decodes pixels and masks.
     private func load(_ index: Int) -> Result<LoadedSource, ExportError> {
         let source = plan.sources[index]
         do throws(ExportError) {
             var digests: [(path: String, digest: FileDigest)] = []
-            for file in source.files {
-                let shown = FileSystem.display(file.url)
-                let digest = try FileDigest.of(file.url, displayPath: shown)
-                if let planned = planned[file.path],
-                   planned.bytes != digest.bytes || (!planned.sha256.isEmpty && planned.sha256 != digest.sha256) {
-                    throw ExportError(.input, shown, "changed since the export was planned (its size or SHA-256 differs); run the export again")
-                }
-                digests.append((file.path, digest))
-            }
+            for file in source.files { digests.append((file.path, try digest(of: file))) }
             let targets = try Exporter.loadTargets(source, plan: plan)
             return .success(LoadedSource(index: index, targets: targets,
                                          warpSource: plan.recipe.augmentation == nil ? nil : WarpSource(targets.image),
@@ -192,6 +206,7 @@ final class LoadedSource: Sendable {
 struct FinishedRow: Sendable {
     var tile: EncodedTile
     var parameters: String?
+    var objects: TileObjects?
 }
 
 /// What the threads of one export share, every field guarded by `condition`.

@@ -1,29 +1,33 @@
+import BundleFormat
 import Raster
 import Tiling
 
 /// Everything one bundle row is made of for one grid tile and variant: the pixels and masks the
-/// writer stores and the per-tile values the tables record. New per-tile outputs (boxes,
-/// points) belong here and in `produce`, which is the one place rows are made.
+/// writer stores and the per-tile values the tables and ragged groups record. New per-tile
+/// outputs belong here and in `produce`, which is the one place rows are made.
 struct TileOutputs: Sendable {
     var image: ImageBuffer
     var instances: LabelImage?
     var semantic: LabelImage?
     /// The drawn augmentation as `/tiles/parameters` stores it (JSON), when the recipe augments.
     var parameters: String?
+    /// The tile's boxes, points and polygons in bundle form, when the recipe has `labels.objects`.
+    var objects: TileObjects?
 
-    /// Row `variant` of grid tile `tile` of a source whose pixels and masks are `targets` and
-    /// whose image file has SHA-256 `sourceSHA256` (the tile key's root, so the draws follow
-    /// the content, not the file's name or position). `warpSource` is the image prepared for
-    /// augmentation once per source.
-    static func produce(_ plan: ExportPlan, _ targets: SampleTargets, warpSource: WarpSource?, sourceSHA256: String,
-                        tile: Tile, variant: Int) throws(TilingError) -> TileOutputs {
+    /// Row `variant` of grid tile `tile` of `source`, whose pixels, masks and objects are
+    /// `targets` and whose image file has SHA-256 `sourceSHA256` (the tile key's root, so the
+    /// draws follow the content, not the file's name or position). `warpSource` is the image
+    /// prepared for augmentation once per source.
+    static func produce(_ plan: ExportPlan, source: ExportPlan.Source, _ targets: SampleTargets, warpSource: WarpSource?,
+                        sourceSHA256: String, tile: Tile, variant: Int) throws(TilingError) -> TileOutputs {
         let grid = plan.grid
         guard let pipeline = plan.recipe.augmentation else {
             return TileOutputs(
                 image: TileExtractor.extract(targets.image, tile: tile, edge: grid.edge, padValue: grid.padValue),
                 instances: targets.instances.map { TileExtractor.extract($0, tile: tile, edge: grid.edge) },
                 semantic: targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: grid.edge) },
-                parameters: nil)
+                parameters: nil,
+                objects: ObjectTiling.objects(of: targets, tile: tile, source: source, plan: plan))
         }
         let key = Augmentation.tileKey(sourceSHA256: sourceSHA256, tile: tile)
         let drawn = Augmentation.draw(pipeline, seed: plan.recipe.seed, key: key, variant: variant,
@@ -31,6 +35,7 @@ struct TileOutputs: Sendable {
         let out = try Augmenter.apply(drawn, to: targets, warpSource: warpSource, tile: tile, border: grid.edge,
                                       padValue: grid.padValue, boxFilter: pipeline.boxFilter)
         return TileOutputs(image: out.image, instances: out.instances, semantic: out.semantic,
-                           parameters: Augmentation.json(drawn))
+                           parameters: Augmentation.json(drawn),
+                           objects: ObjectTiling.objects(of: out, source: source, plan: plan))
     }
 }

@@ -130,6 +130,17 @@ public struct DatasetInfo: Sendable, Equatable {
     public var chunks: [Int]?
     /// Filter pipeline in application order (empty when unfiltered).
     public var filters: [HDF5Filter]
+    /// Chunks needed to cover the whole extent, or nil when not chunked.
+    public var chunkCount: Int? {
+        guard let chunks, chunks.count == shape.count else { return nil }
+        var total = 1
+        for (extent, chunk) in zip(shape, chunks) {
+            let (product, overflow) = total.multipliedReportingOverflow(by: (extent + chunk - 1) / chunk)
+            guard !overflow else { return Int.max }
+            total = product
+        }
+        return total
+    }
 
     /// Metadata as read from a file (or expected by a test).
     public init(path: String, dtype: String, shape: [Int], chunks: [Int]?, filters: [HDF5Filter]) {
