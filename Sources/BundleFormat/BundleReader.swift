@@ -15,14 +15,18 @@ public struct DatasetInfo: Sendable, Equatable, Codable {
     public var chunks: [Int]
     /// Filter pipeline in order, e.g. `["shuffle", "deflate(6)", "fletcher32"]`.
     public var filters: [String]
+    /// For a virtual dataset (a merged bundle's tile array), the files its rows are read from,
+    /// as named in the bundle (relative to its directory); empty otherwise.
+    public var virtualFiles: [String]
 
     /// Metadata of one dataset.
-    public init(path: String, dtype: String, shape: [Int], chunks: [Int], filters: [String]) {
+    public init(path: String, dtype: String, shape: [Int], chunks: [Int], filters: [String], virtualFiles: [String] = []) {
         self.path = path
         self.dtype = dtype
         self.shape = shape
         self.chunks = chunks
         self.filters = filters
+        self.virtualFiles = virtualFiles
     }
 }
 
@@ -99,6 +103,7 @@ public struct BundleReader: ~Copyable {
                 throw BundleError(code: .format, message: "must be a 4-D uint8, uint16 or float32 dataset, found \(info.dtype) "
                                   + "\(info.shape)", path: BundleLayout.images, file: path)
             }
+            try requireShardFiles(of: info, bundle: path)
             let names = try images.hasAttribute("channel_names") ? try images.stringArrayAttribute("channel_names") : []
             return Header(version: version, shape: info.shape, pixelType: pixelType, channelNames: names,
                           instance: try file.objectKind(at: BundleLayout.instanceMasks) == .dataset,
@@ -109,6 +114,20 @@ public struct BundleReader: ~Copyable {
             throw error
         } catch {
             preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    /// HDF5 reads a missing source file of a virtual dataset as zeros, without an error, so a
+    /// merged bundle whose shard files were not kept with it is refused when opened.
+    private static func requireShardFiles(of info: HDF5DatasetInfo, bundle path: String) throws(BundleError) {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        for mapping in info.virtualMappings ?? [] where mapping.sourceFile != "." {
+            let url = URL(fileURLWithPath: mapping.sourceFile, relativeTo: directory).standardizedFileURL
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw BundleError(code: .format, message: "this merged bundle reads its tiles from shard file \(mapping.sourceFile), "
+                                  + "which is missing (looked for \(url.path)); keep the shard files with it, or merge with --copy",
+                                  path: info.path, file: path)
+            }
         }
     }
 
@@ -200,7 +219,8 @@ public struct BundleReader: ~Copyable {
             try DigestComputer.allDatasetPaths(file).map { (p) throws(HDF5Error) -> DatasetInfo in
                 let info = try file.openDataset(p).info()
                 return DatasetInfo(path: info.path, dtype: info.dtype, shape: info.shape, chunks: info.chunks ?? [],
-                                   filters: info.filters.map(\.description))
+                                   filters: info.filters.map(\.description),
+                                   virtualFiles: (info.virtualMappings ?? []).map(\.sourceFile))
             }
         }
     }

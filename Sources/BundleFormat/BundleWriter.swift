@@ -226,13 +226,13 @@ public struct BundleWriter: ~Copyable {
         // variable-length types, whose bytes live in the global heap outside the chunks anyway;
         // the content hash covers them instead. An empty table still gets chunked datasets
         // (chunk 1, unlimited length), as a fixed extent of 0 cannot hold a chunk.
-        let layout = DatasetLayout.chunked([TableSchema.chunkRows(rows)], deflateLevel: spec.deflateLevel, fletcher32: true,
-                                           unlimitedFirstDimension: rows == 0)
-        let stringLayout = DatasetLayout.chunked([TableSchema.chunkRows(rows)], unlimitedFirstDimension: rows == 0)
+        let layout = TableSchema.columnLayout(rows: rows, dtype: "int64", deflateLevel: spec.deflateLevel)
+        let stringLayout = TableSchema.columnLayout(rows: rows, dtype: "string", deflateLevel: spec.deflateLevel)
         var digests: [DatasetDigest] = []
         do {
             let group = try file.createGroup(path)
             try group.setAttribute("columns", names)
+            try group.setAttribute(BundleLayout.scopeAttribute, table.scope.rawValue)
             try group.close()
             for column in table.columns {
                 let columnPath = path + "/" + column.name
@@ -250,6 +250,9 @@ public struct BundleWriter: ~Copyable {
                 case .string(let v):
                     let ds = try file.createStringDataset(columnPath, shape: [rows], layout: stringLayout)
                     try ds.writeStrings(v); hasher.append(v); try ds.close()
+                }
+                if let target = column.references {
+                    try file.setAttribute(BundleLayout.referencesAttribute, target, on: columnPath)
                 }
                 digests.append(DatasetDigest(path: columnPath, dtype: column.data.dtype, shape: [rows],
                                              sha256: hasher.finalize()))
@@ -287,27 +290,7 @@ public struct BundleWriter: ~Copyable {
                                          sha256: semanticHasher.finalize()))
         }
         digests += tableDigests
-        var completed = manifest
-        completed.datasets = ContentHash.sortedByPath(digests)
-        completed.contentHash = ContentHash.combine(digests)
-        let text: String
-        do {
-            text = String(decoding: try completed.jsonData(), as: UTF8.self)
-        } catch {
-            throw BundleError(code: .manifest, message: "cannot encode the manifest: \(error)", path: BundleLayout.manifest,
-                              file: filePath)
-        }
-        let contentHash = completed.contentHash
-        do {
-            let ds = try file.createStringDataset(BundleLayout.manifest, shape: [])
-            try ds.writeString(text)
-            try ds.close()
-            try file.setAttribute(BundleLayout.formatAttribute, BundleLayout.formatName)
-            try file.setAttribute(BundleLayout.formatVersionAttribute, BundleLayout.formatVersion)
-            try file.setAttribute(BundleLayout.contentHashAttribute, contentHash)
-        } catch {
-            throw BundleError(error, file: filePath)
-        }
+        let completed = try Self.complete(manifest, digests: digests, in: file, filePath: filePath)
         // Close the datasets before the file: the file's close flushes, and a dataset left
         // open would keep it open past this call.
         let ownedImages = self.images
@@ -319,6 +302,34 @@ public struct BundleWriter: ~Copyable {
             if case .some(let masks) = consume ownedInstance { try masks.close() }
             if case .some(let masks) = consume ownedSemantic { try masks.close() }
             try ownedFile.close()
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        return completed
+    }
+
+    /// Stores `digests` and the content hash in `manifest`, writes it as `/manifest` and writes
+    /// the root attributes, last, marking the file complete (bundle format §3). Returns the
+    /// completed manifest.
+    static func complete(_ manifest: Manifest, digests: [DatasetDigest], in file: borrowing File,
+                         filePath: String) throws(BundleError) -> Manifest {
+        var completed = manifest
+        completed.datasets = ContentHash.sortedByPath(digests)
+        completed.contentHash = ContentHash.combine(digests)
+        let text: String
+        do {
+            text = String(decoding: try completed.jsonData(), as: UTF8.self)
+        } catch {
+            throw BundleError(code: .manifest, message: "cannot encode the manifest: \(error)", path: BundleLayout.manifest,
+                              file: filePath)
+        }
+        do {
+            let ds = try file.createStringDataset(BundleLayout.manifest, shape: [])
+            try ds.writeString(text)
+            try ds.close()
+            try file.setAttribute(BundleLayout.formatAttribute, BundleLayout.formatName)
+            try file.setAttribute(BundleLayout.formatVersionAttribute, BundleLayout.formatVersion)
+            try file.setAttribute(BundleLayout.contentHashAttribute, completed.contentHash)
         } catch {
             throw BundleError(error, file: filePath)
         }

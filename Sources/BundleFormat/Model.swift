@@ -5,7 +5,7 @@ import Raster
 /// Constants of bundle format v1 (specs/bundle-format/v1.md). A reader keys on these names.
 public enum BundleLayout {
     public static let formatName = "trainset-bundle"
-    public static let formatVersion = "1.0.0"
+    public static let formatVersion = "1.1.0"
     public static let images = "/images"
     public static let instanceMasks = "/masks/instance"
     public static let semanticMasks = "/masks/semantic"
@@ -19,6 +19,13 @@ public enum BundleLayout {
     public static let formatAttribute = "trainset_format"
     public static let formatVersionAttribute = "format_version"
     public static let contentHashAttribute = "content_hash"
+    /// Table group attribute: `bundle` when the table is the same in every shard of a bundle,
+    /// `shard` when its rows belong to the shard's tiles or sources (bundle format §13.3).
+    public static let scopeAttribute = "scope"
+    /// Column attribute naming the table whose row numbers the column holds (bundle format §13.3).
+    public static let referencesAttribute = "references"
+    /// The ragged-array convention's offsets dataset inside a record group (bundle format §13.3).
+    public static let offsetsName = "offsets"
     /// Columns every bundle's tables carry, in this order (more may follow).
     public static let tileColumns = ["source", "x", "y", "width", "height", "valid_width", "valid_height", "label"]
     public static let classColumns = ["id", "name"]
@@ -60,11 +67,23 @@ public struct BundleSpec: Sendable, Codable, Equatable {
 public struct Column: Sendable, Equatable {
     public var name: String
     public var data: ColumnData
+    /// The table (e.g. `/sources`) whose row numbers this column holds, −1 meaning none;
+    /// merging shards rebases such columns (bundle format §13.3).
+    public var references: String?
 
-    public init(_ name: String, _ data: ColumnData) {
+    public init(_ name: String, _ data: ColumnData, references: String? = nil) {
         self.name = name
         self.data = data
+        self.references = references
     }
+}
+
+/// Whose rows a table holds, which decides how shards of a bundle are merged (bundle format §13.3).
+public enum TableScope: String, Sendable, Codable {
+    /// Rows of the shard's own tiles, sources or objects: concatenated in shard order.
+    case shard
+    /// The same in every shard (e.g. `/classes`): kept once.
+    case bundle
 }
 
 /// The element types a table column may have.
@@ -90,10 +109,12 @@ public struct Table: Sendable, Equatable {
     /// Absolute group path, e.g. `/tiles`.
     public var path: String
     public var columns: [Column]
+    public var scope: TableScope
 
-    public init(path: String, columns: [Column]) {
+    public init(path: String, columns: [Column], scope: TableScope = .shard) {
         self.path = path
         self.columns = columns
+        self.scope = scope
     }
 
     /// The column named `name`, if present.
@@ -376,6 +397,74 @@ public struct Manifest: Sendable, Codable, Equatable {
     }
 
     public var labelSchema: LabelSchemaFile?
+
+    /// Which part of a sharded export a shard bundle holds (bundle format §13.1).
+    public struct Shard: Sendable, Codable, Equatable {
+        /// 0-based shard number, below `count`.
+        public var index: Int
+        public var count: Int
+        /// The shard plan's identity (specs/shard-plan/v1.md), equal in every shard of one export.
+        public var planID: String
+        /// The row of the merged bundle's `/sources` and `/tiles` where this shard's rows begin.
+        public var firstSource: Int
+        public var firstTile: Int
+        public init(index: Int, count: Int, planID: String, firstSource: Int, firstTile: Int) {
+            self.index = index
+            self.count = count
+            self.planID = planID
+            self.firstSource = firstSource
+            self.firstTile = firstTile
+        }
+        enum CodingKeys: String, CodingKey {
+            case index, count, planID = "plan_id", firstSource = "first_source", firstTile = "first_tile"
+        }
+    }
+
+    /// How a merged bundle was made from its shards (bundle format §13.2).
+    public struct Merge: Sendable, Codable, Equatable {
+        /// One merged shard.
+        public struct Part: Sendable, Codable, Equatable {
+            public var index: Int
+            /// The shard file relative to the merged bundle's directory, `/`-separated.
+            public var file: String
+            /// The shard bundle's own content hash.
+            public var contentHash: String
+            public var firstSource: Int
+            public var sources: Int
+            public var firstTile: Int
+            public var tiles: Int
+            public init(index: Int, file: String, contentHash: String, firstSource: Int, sources: Int, firstTile: Int,
+                        tiles: Int) {
+                self.index = index
+                self.file = file
+                self.contentHash = contentHash
+                self.firstSource = firstSource
+                self.sources = sources
+                self.firstTile = firstTile
+                self.tiles = tiles
+            }
+            enum CodingKeys: String, CodingKey {
+                case index, file, sources, tiles
+                case contentHash = "content_hash", firstSource = "first_source", firstTile = "first_tile"
+            }
+        }
+
+        public var planID: String
+        /// `virtual` (tile data read from the shard files) or `copy` (self-contained).
+        public var layout: String
+        public var shards: [Part]
+        public init(planID: String, layout: String, shards: [Part]) {
+            self.planID = planID
+            self.layout = layout
+            self.shards = shards
+        }
+        enum CodingKeys: String, CodingKey { case planID = "plan_id", layout, shards }
+    }
+
+    /// Set in a shard bundle: which shard of which plan it is.
+    public var shard: Shard?
+    /// Set in a merged bundle: the shards it was merged from.
+    public var merge: Merge?
     /// The source study, when the recipe names an IDR study file.
     public var study: Study?
     /// Linked sample data: every column with its type, source and privacy treatment, the join,
@@ -411,6 +500,7 @@ public struct Manifest: Sendable, Codable, Equatable {
         case labelMapping = "label_mapping"
         case study, samples, warnings, datasets, contentHash = "content_hash"
         case labelSchema = "label_schema"
+        case shard, merge
     }
 
     /// Canonical JSON: sorted keys, pretty-printed, slashes unescaped, trailing newline.

@@ -71,6 +71,9 @@ public struct ExportPlan: Sendable {
     public var grid: TileGridSpec
     public var sourceChannelIndices: [Int]
     public var warnings: [String]
+    /// Set when this plan is one shard of a sharded export (`trainset export --shard I/N`): its
+    /// sources are that shard's contiguous run of the whole plan's sources.
+    public var shard: Manifest.Shard? = nil
 
     /// Total number of tiles the bundle will hold.
     /// Bundle tiles: every grid tile of every source, times the augmented variants per tile.

@@ -11,20 +11,31 @@ import Tiling
 public enum Planner {
     /// Plans the export of the recipe at `recipeURL`. `output` overrides `output.path` (relative
     /// to the working directory, as command-line paths are).
-    public static func plan(recipeAt recipeURL: URL, output: String? = nil, overwrite: Bool = false)
+    ///
+    /// `select`, when given, sees the paths of every image the recipe selects, in plan order, and
+    /// returns the run of them to plan (a shard's): only those images' headers are read and only
+    /// their files hashed.
+    public static func plan(recipeAt recipeURL: URL, output: String? = nil, overwrite: Bool = false,
+                            select: (([String]) throws(ExportError) -> Range<Int>)? = nil)
         throws(ExportError) -> ExportPlan {
         let (recipe, text) = try Recipe.load(recipeURL)
         let recipeDirectory = recipeURL.deletingLastPathComponent()
         let root = URL(fileURLWithPath: recipe.inputs.root, relativeTo: recipeDirectory).standardizedFileURL
-        let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? URL(fileURLWithPath: recipe.output.path, relativeTo: recipeDirectory).standardizedFileURL
-        return try plan(recipe: recipe, text: text, recipeURL: recipeURL, root: root, output: outputURL, overwrite: overwrite)
+        let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? defaultOutput(recipe, at: recipeURL)
+        return try plan(recipe: recipe, text: text, recipeURL: recipeURL, root: root, output: outputURL, overwrite: overwrite,
+                        select: select)
+    }
+
+    /// The recipe's `output.path`, relative to the recipe's directory.
+    static func defaultOutput(_ recipe: Recipe, at recipeURL: URL) -> URL {
+        URL(fileURLWithPath: recipe.output.path, relativeTo: recipeURL.deletingLastPathComponent()).standardizedFileURL
     }
 
     /// Plans a parsed recipe against an explicit input root and output, as `verify` does when it
     /// re-derives a bundle from the recipe text embedded in its manifest.
     public static func plan(recipe: Recipe, text: String, recipeURL: URL, root: URL, output outputURL: URL,
-                            overwrite: Bool) throws(ExportError) -> ExportPlan {
+                            overwrite: Bool, select: (([String]) throws(ExportError) -> Range<Int>)? = nil)
+        throws(ExportError) -> ExportPlan {
         guard FileSystem.isDirectory(root) else {
             throw ExportError(.input, FileSystem.display(recipeURL), "inputs.root: directory \(FileSystem.display(root)) not found")
         }
@@ -43,6 +54,7 @@ public enum Planner {
             try state.linkSamples(config, candidates: candidates, recipeDirectory: recipeURL.deletingLastPathComponent())
         }
         if let linked { candidates = linked.included(candidates) }
+        if let select { candidates = Array(candidates[try select(candidates.map(\.path))]) }
         var sources: [ExportPlan.Source] = []
         var first: (path: String, info: ImageInfo)?
         let grid = try state.gridSpec()
@@ -88,7 +100,8 @@ public enum Planner {
             throw ExportError(.input, state.recipeFile, "the recipe selects no images (\(state.selectionDescription))")
         }
         let tileCount = sources.reduce(0) { $0 + $1.tiles.count } * (recipe.augmentation?.variants ?? 1)
-        guard tileCount > 0 else {
+        // A shard may hold only images too small for a tile; the whole plan was checked.
+        guard tileCount > 0 || select != nil else {
             throw ExportError(.mismatch, state.recipeFile,
                               "tiling gives no tiles: every image is smaller than \(grid.tileWidth)x\(grid.tileHeight) and tiling.edge is drop")
         }
@@ -434,12 +447,7 @@ extension AVDBError {
 enum FileSystem {
     /// A path as error messages show it: relative to the working directory when the file is
     /// inside it (what a user typed and can open), absolute otherwise.
-    static func display(_ url: URL) -> String {
-        let path = url.standardizedFileURL.path
-        let cwd = FileManager.default.currentDirectoryPath
-        let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
-        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
-    }
+    static func display(_ url: URL) -> String { DisplayPath.of(url) }
 
     static func isRegularFile(_ url: URL) -> Bool { ImageMatcher.isRegularFile(url) }
     static func isDirectory(_ url: URL) -> Bool { ImageMatcher.isDirectory(url) }
