@@ -244,9 +244,13 @@ enum TableIO {
                 throw HDF5Error(code: .typeMismatch, message: "column dtype \(dtype) is not int32, int64, float64 or string",
                                 objectPath: ds.path, file: file.path)
             }
-            columns.append(Column(name, data))
+            let references = try ds.hasAttribute(BundleLayout.referencesAttribute)
+                ? try ds.stringAttribute(BundleLayout.referencesAttribute) : nil
+            columns.append(Column(name, data, references: references))
         }
-        return Table(path: tablePath, columns: columns)
+        let scope = try group.hasAttribute(BundleLayout.scopeAttribute)
+            ? TableScope(rawValue: try group.stringAttribute(BundleLayout.scopeAttribute)) : nil
+        return Table(path: tablePath, columns: columns, scope: scope ?? .shard)
     }
 }
 

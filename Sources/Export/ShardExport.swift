@@ -96,7 +96,8 @@ public enum ShardExport {
         }
         guard let shard else { return "is not a shard bundle; replacing it" }
         guard shard == identity else {
-            return "is shard \(shard.index)/\(shard.count) of plan \(shard.planID.prefix(19))…, not of this plan; replacing it"
+            return "is shard \(shard.index)/\(shard.count) of plan \(shard.planID.prefix(19))…, not shard "
+                + "\(identity.index)/\(identity.count) of plan \(identity.planID.prefix(19))…; replacing it"
         }
         return nil
     }
