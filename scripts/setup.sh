@@ -3,7 +3,9 @@
 # missing) and the Python packages of the cross-checks. Safe to run again.
 set -euo pipefail
 # chromium: the report check renders trainset's HTML report headless.
-packages=(libhdf5-dev libtiff-dev libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev pkg-config chromium)
+# slurmctld, slurmd, slurm-client, munge: scripts/check_slurm.sh runs a sharded export on a one-node Slurm.
+packages=(libhdf5-dev libtiff-dev libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev pkg-config chromium
+          slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

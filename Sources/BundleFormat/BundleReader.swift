@@ -103,7 +103,7 @@ public struct BundleReader: ~Copyable {
                 throw BundleError(code: .format, message: "must be a 4-D uint8, uint16 or float32 dataset, found \(info.dtype) "
                                   + "\(info.shape)", path: BundleLayout.images, file: path)
             }
-            try requireShardFiles(of: info, bundle: path)
+            if info.isVirtual { try requireShardFiles(of: info, in: file, bundle: path) }
             let names = try images.hasAttribute("channel_names") ? try images.stringArrayAttribute("channel_names") : []
             return Header(version: version, shape: info.shape, pixelType: pixelType, channelNames: names,
                           instance: try file.objectKind(at: BundleLayout.instanceMasks) == .dataset,
@@ -118,14 +118,32 @@ public struct BundleReader: ~Copyable {
     }
 
     /// HDF5 reads a missing source file of a virtual dataset as zeros, without an error, so a
-    /// merged bundle whose shard files were not kept with it is refused when opened.
-    private static func requireShardFiles(of info: HDF5DatasetInfo, bundle path: String) throws(BundleError) {
+    /// merged bundle is refused when opened unless every shard file is present and is the shard
+    /// it was merged from (its content hash is the one the manifest's merge member records).
+    private static func requireShardFiles(of info: HDF5DatasetInfo, in file: borrowing File,
+                                          bundle path: String) throws(BundleError) {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        for mapping in info.virtualMappings ?? [] where mapping.sourceFile != "." {
-            let url = URL(fileURLWithPath: mapping.sourceFile, relativeTo: directory).standardizedFileURL
+        let text = try bundleIO(path) { () throws(HDF5Error) in try file.openDataset(BundleLayout.manifest).readString() }
+        let parts: [Manifest.Merge.Part]
+        do {
+            parts = try Manifest.decode(Data(text.utf8)).merge?.shards ?? []
+        } catch {
+            throw BundleError(code: .manifest, message: "manifest is not valid JSON for this format: \(error)",
+                              path: BundleLayout.manifest, file: path)
+        }
+        for mapping in info.virtualMappings ?? [] {
+            let url = directory.appendingPathComponent(mapping.sourceFile).standardizedFileURL
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw BundleError(code: .format, message: "this merged bundle reads its tiles from shard file \(mapping.sourceFile), "
                                   + "which is missing (looked for \(url.path)); keep the shard files with it, or merge with --copy",
+                                  path: info.path, file: path)
+            }
+            let hash = try bundleIO(url.path) { () throws(HDF5Error) in
+                try File(opening: url.path).stringAttribute(BundleLayout.contentHashAttribute)
+            }
+            guard let part = parts.first(where: { $0.file == mapping.sourceFile }), part.contentHash == hash else {
+                throw BundleError(code: .format, message: "shard file \(mapping.sourceFile) is not a shard this bundle was merged "
+                                  + "from (its content hash \(hash) is not in the manifest's merge member); merge again",
                                   path: info.path, file: path)
             }
         }

@@ -220,6 +220,8 @@ struct MergeTests {
             $0.hasPrefix("shards/part-1.h5: content hash") && $0.hasSuffix("the shard file was replaced after merging")
         })
         #expect(report.problems.contains { $0.hasPrefix("/@content_hash:") })
+        let error = #expect(throws: BundleError.self) { _ = try BundleReader(opening: dir.file("merged.h5")) }
+        #expect(error?.message.hasPrefix("shard file shards/part-1.h5 is not a shard this bundle was merged from") == true)
     }
 
     @Test func mergeRefusesAnIncompleteMixedOrRepeatedSetNamingTheShard() throws {
