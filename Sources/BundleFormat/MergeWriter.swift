@@ -159,6 +159,10 @@ struct MergeWriter {
     private func records(_ path: String, _ object: Structure.Object, group: String,
                          into file: borrowing File) throws(BundleError) -> DatasetDigest {
         let isOffsets = path.split(separator: "/").last.map(String.init) == BundleLayout.offsetsName
+        if isOffsets && object.info.shape.count != 1 {
+            throw BundleError(code: .format, message: "a ragged offsets dataset must be 1-D (bundle format §13.3)", path: path,
+                              file: parts.shards[0].shown)
+        }
         if let target = object.references, structure.recordGroups[target] == nil {
             throw BundleError(code: .format, message: "its \(BundleLayout.referencesAttribute) attribute names \(target), "
                               + "which is not a table", path: path, file: parts.shards[0].shown)

@@ -49,6 +49,25 @@ import Testing
         #expect(ShardPlan.partition([1, 100, 1, 1], into: 3) == [0..<1, 1..<2, 2..<4])
     }
 
+    /// specs/shard-plan/v1.md §5.
+    @Test func specWorkedExamplePlanID() {
+        let hash = { (c: Character) in String(repeating: c, count: 64) }
+        let sources = [ShardPlan.Source(path: "images/a.tif", width: 64, height: 48, tiles: 4),
+                       ShardPlan.Source(path: "images/b.tif", width: 32, height: 32, tiles: 1)]
+        let runs = ShardPlan.partition(sources.map { $0.width * $0.height }, into: 2)
+        #expect(runs == [0..<1, 1..<2])
+        let plan = ShardPlan(
+            planID: "", recipeSHA256: hash("a"), shardCount: 2,
+            bundle: .init(pixelType: "uint16", channels: 1, tileWidth: 32, tileHeight: 32),
+            inputs: [.init(path: "table.csv", role: "annotation_table", bytes: 1, sha256: hash("b")),
+                     .init(path: "images/a.tif", role: "image", bytes: 1, sha256: hash("c")),
+                     .init(path: "images/b.tif", role: "image", bytes: 1, sha256: hash("d"))],
+            sources: sources,
+            shards: [.init(index: 0, firstSource: 0, sources: 1, firstTile: 0, tiles: 4, pixels: 3072),
+                     .init(index: 1, firstSource: 1, sources: 1, firstTile: 4, tiles: 1, pixels: 1024)])
+        #expect(plan.identity() == "sha256:dedfa45e35cd5ccc22f2d2c2aa10e26c5fa5b04da29930f0eb4535720b862cfc")
+    }
+
     @Test func planFileRoundTripsAndRefusesAnEditedPlan() throws {
         let ws = try Workspace.plateDataset()
         let plan = try ShardPlan.make(try Planner.plan(recipeAt: ws.url("recipe.yaml")), shards: 2)
