@@ -93,7 +93,7 @@ struct MergeWriter {
                                    destination: .rows(s.shard.firstTile..<(s.shard.firstTile + s.manifest.counts.tiles), of: shape),
                                    source: .whole([s.manifest.counts.tiles] + shape.dropFirst()))
                 }
-                try createVirtual(file, path, dtype: object.info.dtype, shape: shape, mappings: mappings).close()
+                try createDataset(file, path, dtype: object.info.dtype, shape: shape, layout: .contiguous, mappings: mappings).close()
             case .copy:
                 try copyChunks(path, object, shape: shape, into: file)
             }
@@ -304,36 +304,26 @@ struct MergeWriter {
     }
 }
 
-/// A new dataset of dtype name `dtype`.
-private func createDataset(_ file: borrowing File, _ path: String, dtype: String, shape: [Int],
-                           layout: DatasetLayout) throws(HDF5Error) -> Dataset {
-    switch dtype {
-    case "uint8": return try file.createDataset(path, of: UInt8.self, shape: shape, layout: layout)
-    case "uint16": return try file.createDataset(path, of: UInt16.self, shape: shape, layout: layout)
-    case "uint32": return try file.createDataset(path, of: UInt32.self, shape: shape, layout: layout)
-    case "uint64": return try file.createDataset(path, of: UInt64.self, shape: shape, layout: layout)
-    case "int32": return try file.createDataset(path, of: Int32.self, shape: shape, layout: layout)
-    case "int64": return try file.createDataset(path, of: Int64.self, shape: shape, layout: layout)
-    case "float32": return try file.createDataset(path, of: Float.self, shape: shape, layout: layout)
-    case "float64": return try file.createDataset(path, of: Double.self, shape: shape, layout: layout)
-    case "string": return try file.createStringDataset(path, shape: shape, layout: layout)
-    default: throw HDF5Error(code: .typeMismatch, message: "dtype \(dtype) is not one of the bundle format's types", objectPath: path)
+/// A new dataset of dtype name `dtype`: virtual over `mappings` when given (numeric only: HDF5
+/// maps no variable-length strings), else stored with `layout`.
+private func createDataset(_ file: borrowing File, _ path: String, dtype: String, shape: [Int], layout: DatasetLayout,
+                           mappings: [VirtualMapping]? = nil) throws(HDF5Error) -> Dataset {
+    func make<T: HDF5Scalar>(_ type: T.Type, _ file: borrowing File) throws(HDF5Error) -> Dataset {
+        if let mappings { return try file.createVirtualDataset(path, of: type, shape: shape, mappings: mappings) }
+        return try file.createDataset(path, of: type, shape: shape, layout: layout)
     }
-}
-
-/// A new virtual dataset of dtype name `dtype` (numeric only: HDF5 maps no variable-length strings).
-private func createVirtual(_ file: borrowing File, _ path: String, dtype: String, shape: [Int],
-                           mappings: [VirtualMapping]) throws(HDF5Error) -> Dataset {
     switch dtype {
-    case "uint8": return try file.createVirtualDataset(path, of: UInt8.self, shape: shape, mappings: mappings)
-    case "uint16": return try file.createVirtualDataset(path, of: UInt16.self, shape: shape, mappings: mappings)
-    case "uint32": return try file.createVirtualDataset(path, of: UInt32.self, shape: shape, mappings: mappings)
-    case "uint64": return try file.createVirtualDataset(path, of: UInt64.self, shape: shape, mappings: mappings)
-    case "int32": return try file.createVirtualDataset(path, of: Int32.self, shape: shape, mappings: mappings)
-    case "int64": return try file.createVirtualDataset(path, of: Int64.self, shape: shape, mappings: mappings)
-    case "float32": return try file.createVirtualDataset(path, of: Float.self, shape: shape, mappings: mappings)
-    case "float64": return try file.createVirtualDataset(path, of: Double.self, shape: shape, mappings: mappings)
-    default: throw HDF5Error(code: .typeMismatch, message: "a \(dtype) tile array cannot be virtual; merge with --copy", objectPath: path)
+    case "uint8": return try make(UInt8.self, file)
+    case "uint16": return try make(UInt16.self, file)
+    case "uint32": return try make(UInt32.self, file)
+    case "uint64": return try make(UInt64.self, file)
+    case "int32": return try make(Int32.self, file)
+    case "int64": return try make(Int64.self, file)
+    case "float32": return try make(Float.self, file)
+    case "float64": return try make(Double.self, file)
+    case "string" where mappings == nil: return try file.createStringDataset(path, shape: shape, layout: layout)
+    case "string": throw HDF5Error(code: .typeMismatch, message: "a string tile array cannot be virtual; merge with --copy", objectPath: path)
+    default: throw HDF5Error(code: .typeMismatch, message: "dtype \(dtype) is not one of the bundle format's types", objectPath: path)
     }
 }
 
