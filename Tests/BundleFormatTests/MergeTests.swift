@@ -267,6 +267,23 @@ struct MergeTests {
         #expect(error?.message.contains("differs from the digest in its own manifest") == true)
     }
 
+    @Test func aCorruptedShardChunkIsReportedWithTheShardAndTile() throws {
+        let dir = TempDir()
+        let (_, shards) = try SyntheticExport().writeAll(Self.runs, in: dir)
+        let location = try File(opening: shards[1].path).openDataset("/images").chunkLocation(index: 2)
+        let handle = try FileHandle(forUpdating: shards[1])
+        try handle.seek(toOffset: location.fileAddress)
+        let byte = try handle.read(upToCount: 1)![0]
+        try handle.seek(toOffset: location.fileAddress)
+        try handle.write(contentsOf: [byte ^ 0xFF])
+        try handle.close()
+        let error = #expect(throws: BundleError.self) { _ = try Self.merge(shards, in: dir, layout: .virtual) }
+        #expect(error?.path == "/images")
+        #expect(error?.message.hasPrefix("shard 1/3 (") == true)
+        #expect(error?.message.contains("): tile 2 cannot be read") == true)
+        #expect(error?.message.hasSuffix("re-export shard 1") == true)
+    }
+
     @Test func offsetsAndReferencesRebaseByTheRowsOfEarlierShards() throws {
         let (offsets, last) = try #require(MergeWriter.rebaseOffsets(.int64([0, 2, 2, 5]), base: 7, dropFirst: true))
         #expect(offsets.int64s == [9, 9, 12])

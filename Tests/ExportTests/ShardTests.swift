@@ -214,6 +214,8 @@ import Testing
         #expect(incomplete.status == 1)
         #expect(incomplete.stderr.contains("shard 2 of 4 (plan sha256:"), "\(incomplete.stderr)")
         #expect(incomplete.stderr.contains("is missing; export it with trainset export RECIPE --shard 2/4"))
+        // A refused merge leaves nothing behind, under the final name or a temporary one.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ws.root.path).sorted() == ["plan.json", "x.shards"])
 
         for i in 0..<4 {
             let rerun = try run(exportArguments(i), in: ws.root)
