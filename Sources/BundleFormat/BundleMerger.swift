@@ -335,8 +335,11 @@ struct Structure {
 
     /// The row count of record group `group` in a shard: the length of its datasets.
     func rows(of group: String, in file: borrowing File) throws(HDF5Error) -> Int? {
-        guard let member = datasets.first(where: { $0.path.hasPrefix(group + "/") && $0.path.dropFirst(group.count + 1)
-                .contains("/") == false && !$0.path.hasSuffix("/" + BundleLayout.offsetsName) }) else { return nil }
+        let member = datasets.first { entry in
+            let name = entry.path.dropFirst(group.count + 1)
+            return entry.path.hasPrefix(group + "/") && !name.contains("/") && name != BundleLayout.offsetsName
+        }
+        guard let member else { return nil }
         return try file.openDataset(member.path).shape().first
     }
 }

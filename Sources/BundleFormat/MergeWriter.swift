@@ -134,13 +134,12 @@ struct MergeWriter {
     private func keptOnce(_ path: String, _ object: Structure.Object, into file: borrowing File) throws(BundleError)
         -> DatasetDigest {
         let s = parts.shards[0]
-        var values: Values?
-        try readShard(s, path) { (ds, info) throws(BundleError) in
+        let values = try readShard(s, path) { (ds, info) throws(BundleError) -> Values in
             let read = try bundleIO(s.shown) { () throws(HDF5Error) in try Values.read(ds, dtype: info.dtype, rows: nil) }
             var hasher = CanonicalHasher()
             read.hash(into: &hasher)
             try checkDigest(s, path, info, hasher)
-            values = read
+            return read
         }
         let info = object.info
         try bundleIO(DisplayPath.of(output)) { () throws(HDF5Error) in
@@ -148,7 +147,7 @@ struct MergeWriter {
                 try Self.layout(like: info, chunks: chunks, rows: info.shape.first ?? 0)
             } ?? .contiguous
             let ds = try createDataset(file, path, dtype: info.dtype, shape: info.shape, layout: layout)
-            try values!.write(to: ds, scalar: info.shape.isEmpty)
+            try values.write(to: ds, scalar: info.shape.isEmpty)
             try ds.close()
         }
         return s.digests[path]!
@@ -268,12 +267,12 @@ struct MergeWriter {
 
     // MARK: Helpers
 
-    private func readShard(_ s: ShardBundle, _ path: String,
-                           _ body: (borrowing Dataset, HDF5DatasetInfo) throws(BundleError) -> Void) throws(BundleError) {
+    private func readShard<R>(_ s: ShardBundle, _ path: String,
+                              _ body: (borrowing Dataset, HDF5DatasetInfo) throws(BundleError) -> R) throws(BundleError) -> R {
         let file = try bundleIO(s.shown) { () throws(HDF5Error) -> File in try File(opening: s.url.path) }
         let ds = try bundleIO(s.shown) { () throws(HDF5Error) -> Dataset in try file.openDataset(path) }
         let info = try bundleIO(s.shown) { () throws(HDF5Error) in try ds.info() }
-        try body(ds, info)
+        return try body(ds, info)
     }
 
     /// Compares what was read from a shard with the digest its own manifest recorded.

@@ -13,7 +13,9 @@ struct ValidateCommand: ParsableCommand {
             bytes) and recomputes the content hash. With --parent, also checks the lineage: the bundle's \
             dataset.parent names the parent's content hash, and its version follows the parent's by the bump \
             rules (patch: same records; minor: records only added; major: records changed, removed or moved \
-            between splits). Exit status 0 when valid, 1 otherwise.
+            between splits). A merged bundle with virtual tile data (trainset merge) is checked together \
+            with its shard files: each mapping, that each shard file exists and is the one merged, and \
+            each shard dataset's storage. Exit status 0 when valid, 1 otherwise.
 
             Example:
               trainset validate new/moa.h5 --parent old/moa.h5
