@@ -120,7 +120,7 @@ echo "check_slurm: slurm $(sinfo -V | awk '{print $2}') up on $node (ports $ctld
 
 # The job scripts, submitted through the generated driver.
 bundle=$work/out/idr0026.h5
-"$bin" slurm "$recipe" --shards "$shards" --directory "$work/job" --output "$bundle" --time 0:20:00 --mem 1G \
+"$bin" slurm "$recipe" --shards "$shards" -o "$work/job" --bundle "$bundle" --time 0:20:00 --mem 1G \
   --cpus 1 >/dev/null
 read -r array merge < <("$work/job/submit.sh")
 echo "check_slurm: submitted job array $array ($shards shards) and merge job $merge"

@@ -27,13 +27,13 @@ struct SlurmCommand: ParsableCommand {
     @Option(help: "Number of shards (array tasks).")
     var shards: Int
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Directory for the scripts, plan.json and logs/ (default: <bundle>.slurm).",
-                                                    valueName: "dir"))
+    @Option(name: [.customShort("o"), .customLong("directory")],
+            help: ArgumentHelp("Directory for the scripts, plan.json and logs/ (default: <bundle>.slurm).", valueName: "dir"))
     var directory: String?
 
     @Option(help: ArgumentHelp("The merged bundle (default: the recipe's output.path); shards go in <name>.shards/ next to it.",
-                               valueName: "bundle"))
-    var output: String?
+                               valueName: "bundle.h5"))
+    var bundle: String?
 
     @Option(help: "Slurm partition (#SBATCH --partition).")
     var partition: String?
@@ -69,22 +69,22 @@ struct SlurmCommand: ParsableCommand {
     func run() throws {
         do {
             let recipeURL = URL(fileURLWithPath: recipe).standardizedFileURL
-            let plan = try Planner.plan(recipeAt: recipeURL, output: output)
+            let plan = try Planner.plan(recipeAt: recipeURL, output: bundle)
             let shardPlan = try ShardPlan.make(plan, shards: shards)
-            let bundle = plan.output
+            let merged = plan.output
             let directory = self.directory.map { URL(fileURLWithPath: $0) }
-                ?? bundle.deletingPathExtension().appendingPathExtension("slurm")
+                ?? merged.deletingPathExtension().appendingPathExtension("slurm")
             let executable = trainset.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
                 ?? Bundle.main.executableURL?.resolvingSymlinksInPath().path ?? CommandLine.arguments[0]
             let job = SlurmJob(
-                trainset: executable, recipe: recipeURL, plan: shardPlan, directory: directory, bundle: bundle,
+                trainset: executable, recipe: recipeURL, plan: shardPlan, directory: directory, bundle: merged,
                 layout: copy ? .copy : .virtual,
                 resources: SlurmJob.Resources(partition: partition, time: time, memory: mem, cpus: cpus, account: account, qos: qos,
                                               maxParallel: maxParallel, extra: sbatch),
                 name: plan.recipe.dataset.name)
             try job.write()
             Console.error("plan \(shardPlan.planID): \(shardPlan.sources.count) images in \(shards) shards; "
-                          + "shards go to \(job.shardFiles[0].deletingLastPathComponent().path)/, the merged bundle to \(bundle.path)")
+                          + "shards go to \(job.shardFiles[0].deletingLastPathComponent().path)/, the merged bundle to \(merged.path)")
             Console.error("submit with: \(job.directory.appendingPathComponent("submit.sh").path)")
             print(job.directory.path)
         } catch {
