@@ -24,8 +24,12 @@ let package = Package(
 
         // Pixel and label buffers shared by readers, tiling and the bundle writer.
         .target(name: "Raster"),
-        .target(name: "ImageFormats", dependencies: ["Raster", "CTIFF", "CPNG", "CJPEG"]),
-        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        // Crash isolation: the CLI runs each command in a supervised child process; readers
+        // leave breadcrumbs so a crash inside a C library names the file it was reading.
+        .target(name: "CProcess"),
+        .target(name: "CrashIsolation", dependencies: ["CProcess"]),
+        .target(name: "ImageFormats", dependencies: ["Raster", "CrashIsolation", "CTIFF", "CPNG", "CJPEG"]),
+        .target(name: "HDF5", dependencies: ["CrashIsolation", "CHDF5"]),
         .target(name: "LabelSchema"),
         .target(name: "Tiling", dependencies: ["Raster", "CBLAS"]),
         .target(name: "AVDB", dependencies: ["Raster", "ImageFormats", "LabelSchema"]),
@@ -41,7 +45,7 @@ let package = Package(
         .target(name: "SampleLinking", dependencies: ["AVDB", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "trainset", dependencies: [
             "Export", "BundleFormat",
-            "LabelSchema", "AVDB",
+            "LabelSchema", "AVDB", "CrashIsolation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -56,7 +60,8 @@ let package = Package(
         .executableTarget(name: "TilingBenchmarks", dependencies: ["Tiling", "Raster"], path: "Benchmarks/TilingBenchmarks"),
         .testTarget(name: "ExportTests", dependencies: ["Export", "BundleFormat", "Raster", "ImageFormats", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SampleLinkingTests", dependencies: ["SampleLinking", "AVDB", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "FuzzTests", dependencies: ["ImageFormats", "AVDB", "LabelSchema", "BundleFormat", "Export", "Raster"]),
+        .testTarget(name: "FuzzTests", dependencies: ["ImageFormats", "AVDB", "LabelSchema", "BundleFormat", "Export", "Raster",
+                                                    "CrashIsolation"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -37,6 +37,18 @@ TABLES = {
     "/sources": [("path", "string"), ("sha256", "string"), ("key", "string"), ("width", "int64"),
                  ("height", "int64"), ("channels", "int32"), ("label", "int32")],
 }
+# Per-tile ragged groups (spec 4.4): besides `offsets` (int64, N + 1), each dataset's dtype, the
+# width of its second dimension (None for 1-D) and the level of rows it holds.
+RAGGED = {
+    "/boxes": [("xyxy", "float32", 4, "object"), ("class_id", "int32", None, "object"),
+               ("instance_id", "int64", None, "object")],
+    "/points": [("xy", "float32", 2, "object"), ("class_id", "int32", None, "object"),
+                ("instance_id", "int64", None, "object")],
+    "/polygons": [("class_id", "int32", None, "object"), ("instance_id", "int64", None, "object"),
+                  ("ring_count", "int32", None, "object"), ("vertex_count", "int32", None, "ring"),
+                  ("xy", "float32", 2, "vertex")],
+    "/image_labels": [("class_id", "int32", None, "object")],
+}
 HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 MAX_LISTED = 5
 
@@ -305,6 +317,9 @@ class Checker:
 
         if all(t in tables for t in TABLES):
             self.check_table_content(tables, shape)
+        ragged_rows = {}
+        if shape is not None and "/classes" in tables:
+            ragged_rows = self.check_ragged(f, shape, {int(v) for v in tables["/classes"]["id"]})
 
         # Digests and content hash.
         digests = {}
@@ -347,8 +362,83 @@ class Checker:
             if stored_hash is not None and stored_hash != recomputed:
                 self.problem(f"/@content_hash: {stored_hash} differs from the hash recomputed from the data ({recomputed})")
 
-        self.check_manifest(f, stored_hash, recomputed, digests if complete else None, shape, tables)
+        self.check_manifest(f, stored_hash, recomputed, digests if complete else None, shape, tables, ragged_rows)
         return recomputed
+
+    def check_ragged(self, f, shape, class_ids):
+        """Offsets, dtypes and shapes, class ids, coordinates inside the tile; rows per group."""
+        n, _, h, w = shape
+        rows_of = {}
+        for gpath, spec in RAGGED.items():
+            g = f.get(gpath)
+            if g is None:
+                continue
+            if not isinstance(g, h5py.Group):
+                self.problem(f"{gpath}: must be a group")
+                continue
+            data, ok = {}, True
+            for name, dt, width, _ in [("offsets", "int64", None, "object")] + spec:
+                ds = g.get(name)
+                path = f"{gpath}/{name}"
+                if not isinstance(ds, h5py.Dataset):
+                    self.problem(f"{path}: required dataset is missing")
+                    ok = False
+                    continue
+                want_shape_ok = ds.ndim == (1 if width is None else 2) and (width is None or ds.shape[1] == width)
+                if dtype_name(ds) != dt or not want_shape_ok:
+                    self.problem(f"{path}: must be {dt} of shape [rows{'' if width is None else f', {width}'}], "
+                                 f"found {dtype_name(ds)} {ds.shape}")
+                    ok = False
+                    continue
+                if ds.chunks is None:
+                    self.problem(f"{path}: must be chunked")
+                else:
+                    self.check_filters(ds)
+                data[name] = ds[()]
+            if not ok:
+                continue
+            levels = {}
+            for name, _, _, level in spec:
+                levels.setdefault(level, set()).add(len(data[name]))
+            if any(len(v) != 1 for v in levels.values()):
+                self.problem(f"{gpath}: datasets of one level differ in length {levels}")
+                continue
+            rows = levels["object"].pop()
+            off = data["offsets"]
+            if len(off) != n + 1:
+                self.problem(f"{gpath}/offsets: has {len(off)} entries, expected N + 1 = {n + 1}")
+                continue
+            if off[0] != 0 or off[-1] != rows or np.any(np.diff(off) < 0):
+                self.problem(f"{gpath}/offsets: must start at 0, never decrease and end at the {rows} rows of the group")
+                continue
+            cls = data["class_id"]
+            self.rows(f"{gpath}/class_id", [i for i, c in enumerate(cls) if c != -1 and int(c) not in class_ids],
+                      "hold a class id that is neither -1 nor in /classes/id")
+
+            def outside(xy):
+                xy = xy.astype(np.float64)
+                return ~(np.isfinite(xy).all(axis=1) & (xy[:, 0] >= 0) & (xy[:, 1] >= 0) & (xy[:, 0] <= w) & (xy[:, 1] <= h))
+            if gpath == "/boxes":
+                b = data["xyxy"]
+                bad = outside(b[:, :2]) | outside(b[:, 2:]) | (b[:, 0] > b[:, 2]) | (b[:, 1] > b[:, 3])
+                self.rows(f"{gpath}/xyxy", list(np.flatnonzero(bad)),
+                          f"are not finite boxes inside the {w}x{h} tile with xMin <= xMax and yMin <= yMax")
+            elif gpath in ("/points", "/polygons"):
+                self.rows(f"{gpath}/xy", list(np.flatnonzero(outside(data["xy"]))),
+                          f"are not finite {'points' if gpath == '/points' else 'vertices'} inside the {w}x{h} tile")
+            if gpath == "/polygons":
+                rc, vc = data["ring_count"], data["vertex_count"]
+                self.rows(f"{gpath}/ring_count", list(np.flatnonzero(rc < 1)), "give a polygon no ring")
+                self.rows(f"{gpath}/vertex_count", list(np.flatnonzero(vc < 3)), "give a ring fewer than 3 vertices")
+                if int(rc.sum()) != len(vc):
+                    self.problem(f"{gpath}/ring_count: adds up to {int(rc.sum())} rings, {gpath}/vertex_count has {len(vc)}")
+                if int(vc.sum()) != len(data["xy"]):
+                    self.problem(f"{gpath}/vertex_count: adds up to {int(vc.sum())} vertices, {gpath}/xy has {len(data['xy'])}")
+            if gpath == "/image_labels":
+                self.rows(f"{gpath}/class_id", [t for t in range(n) if np.any(np.diff(cls[off[t]:off[t + 1]]) <= 0)],
+                          "of tiles (listed by tile) are not ascending without repeats")
+            rows_of[gpath] = rows
+        return rows_of
 
     def check_table_content(self, tables, shape):
         tiles, classes, sources = tables["/tiles"], tables["/classes"], tables["/sources"]
@@ -390,7 +480,7 @@ class Checker:
         self.rows("/tiles/valid_width", wrong,
                   "have valid_width/valid_height different from the tile's overlap with its source image")
 
-    def check_manifest(self, f, stored_hash, recomputed, digests, shape, tables):
+    def check_manifest(self, f, stored_hash, recomputed, digests, shape, tables, ragged_rows):
         ds = f.get("/manifest")
         if not isinstance(ds, h5py.Dataset):
             self.problem("/manifest: required dataset is missing")
@@ -398,8 +488,17 @@ class Checker:
         if dtype_name(ds) != "string" or ds.shape != ():
             self.problem(f"/manifest: must be a scalar variable-length string, found {dtype_name(ds)} {ds.shape}")
             return
+        text = ds.asstr()[()]
+        version = f.attrs.get("format_version")
+        minor = int(version.split(".")[1]) if isinstance(version, str) and re.fullmatch(r"1\.\d+\.\d+", version) else 0
+        if "manifest_sha256" in f.attrs:
+            actual = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if f.attrs["manifest_sha256"] != actual:
+                self.problem(f"/manifest: its text has SHA-256 {actual}, /@manifest_sha256 says {f.attrs['manifest_sha256']}")
+        elif minor >= 1:
+            self.problem("/@manifest_sha256: required since format 1.1.0, missing")
         try:
-            m = json.loads(ds.asstr()[()])
+            m = json.loads(text)
         except ValueError as e:
             self.problem(f"/manifest: is not valid JSON: {e}")
             return
@@ -420,6 +519,12 @@ class Checker:
                     self.problem(f"{p}: manifest digest {listed[p]} differs from the data {d}")
             for p in sorted(set(listed) - set(digests)):
                 self.problem(f"{p}: is listed in /manifest datasets but does not exist")
+        objects = m.get("objects")
+        if objects is not None:
+            for gpath in ("/boxes", "/points", "/polygons"):
+                if objects.get(gpath[1:]) != ragged_rows.get(gpath, 0):
+                    self.problem(f"/manifest: objects.{gpath[1:]} is {objects.get(gpath[1:])}, "
+                                 f"{gpath} has {ragged_rows.get(gpath, 0)} rows")
         counts = m.get("counts", {})
         self.check_merge(m, counts)
         if shape is not None and counts.get("tiles") != shape[0]:

@@ -123,6 +123,34 @@ def write_tiny_tiff(path, width, height):
 # Fixtures
 
 
+APERIO = "Aperio Image Library v12.0.15 \n"
+# The "text" drawn on the label: a value the main image never holds, so a test can prove that
+# no label pixel reached a bundle.
+LABEL_INK = 3
+
+
+def write_slide_with_associated_images(path):
+    """An Aperio-SVS-like slide: the tiled full-resolution image, a thumbnail, one pyramid
+    level, then the label and macro images that on real slides can show a patient's name. Only
+    page 0 is the image; trainset must never read the others as pixels."""
+    main = np.clip(gradient(np.uint8, 3, 64, 48, seed=5), 8, 255).astype(np.uint8)
+    label = np.full((24, 32, 3), 250, np.uint8)
+    label[8:16, 4:28] = LABEL_INK
+    macro = np.full((24, 64, 3), 240, np.uint8)
+    macro[4:20, 40:60] = LABEL_INK
+    with tifffile.TiffWriter(path) as t:
+        t.write(main, photometric="rgb", tile=(16, 16),
+                description=APERIO + "64x48 [0,0 64x48] (16x16) RAW|AppMag = 20|MPP = 0.5", subfiletype=0)
+        t.write(main[::4, ::4].copy(), photometric="rgb", description=APERIO + "64x48 -> 16x12 - |AppMag = 20", subfiletype=0)
+        t.write(main[::2, ::2].copy(), photometric="rgb", tile=(16, 16),
+                description=APERIO + "64x48 [0,0 64x48] -> 32x24 (16x16) RAW|AppMag = 20", subfiletype=1)
+        t.write(label, photometric="rgb", description=APERIO + "label 32x24", subfiletype=1)
+        t.write(macro, photometric="rgb", description=APERIO + "macro 64x24", subfiletype=9)
+    # A file whose only image page is a label must be refused, not exported.
+    with tifffile.TiffWriter(path.with_name("bad_label_only.tif")) as t:
+        t.write(label, photometric="rgb", description=APERIO + "label 32x24", subfiletype=1)
+
+
 def make_fixtures():
     FIXTURES.mkdir(parents=True, exist_ok=True)
     for old in FIXTURES.iterdir():
@@ -190,6 +218,8 @@ def make_fixtures():
     big = np.repeat(np.repeat(np.arange(256, dtype=np.uint8).reshape(16, 16), 512, axis=0), 512, axis=1)
     big[7 * 512:8 * 512, 9 * 512:10 * 512] = (np.arange(512 * 512) % 251).reshape(512, 512).astype(np.uint8)
     imw(f / "region_large_tiled.tif", big, tile=(512, 512), compression="zstd")
+
+    write_slide_with_associated_images(f / "wsi_associated.tif")
 
     # Unsupported TIFFs
     imw(f / "bad_int16.tif", gradient(np.uint16).astype(np.int16))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the Swift test suites, then the Python cross-checks that compare trainset's
-# output with independent readers (h5py, numpy, tifffile, Pillow).
+# output with independent readers (h5py, numpy, tifffile, Pillow), stitch tiles back and
+# re-derive the sampled tile sets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -19,6 +20,8 @@ for recipe in samples/*/recipe.yaml; do
      && "$bin" validate "$bundle" \
      && python3 scripts/check_bundle.py "$bundle" \
      && python3 scripts/crosscheck_sample.py "$bundle" --inputs "$inputs" \
+     && python3 scripts/check_stitch.py "$bundle" --inputs "$inputs" \
+     && python3 scripts/check_sampling.py "$bundle" --inputs "$inputs" \
      && python3 scripts/verify_tamper.py "$bin" "$bundle" --inputs "$inputs" \
      && python3 scripts/check_croissant.py "$bundle" \
      && "$bin" replay "$bundle" --inputs "$inputs" --all | tail -1 \

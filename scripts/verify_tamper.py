@@ -6,7 +6,10 @@
    same format with tifffile or Pillow); `verify` must then fail, name exactly that input as
    changed, and list exactly the tiles whose rectangle covers the pixel (computed here from the
    bundle's /tiles table, independently of trainset). With edge padding a mirrored copy of the
-   pixel can also land in a tile; such tiles are allowed but not required.
+   pixel can also land in a tile; such tiles are allowed but not required. When the recipe's
+   sampling depends on pixels (a foreground filter), the changed pixel may change which tiles
+   are kept, shifting every later tile, so then some tile must differ and nothing more. On a
+   rescaled source the pixel changed is the file pixel under a tile pixel.
 
 Usage: verify_tamper.py TRAINSET BUNDLE --inputs INPUT_ROOT
 """
@@ -64,8 +67,18 @@ def main():
         xs, ys = f["/tiles/x"][:], f["/tiles/y"][:]
         w, h = f["/tiles/width"][:], f["/tiles/height"][:]
         vw, vh = f["/tiles/valid_width"][:], f["/tiles/valid_height"][:]
-    target = 0
-    px, py = 20, 10
+        sampling = json.loads(f["manifest"][()]).get("sampling") or {}
+        scale = None
+        if "original_width" in f["/sources"]:
+            scale = (f["/sources/original_width"][:] / f["/sources/width"][:],
+                     f["/sources/original_height"][:] / f["/sources/height"][:])
+    # A pixel inside the first tile, in the source file's own coordinates.
+    target = int(source[0])
+    px, py = int(xs[0]) + min(20, int(vw[0]) - 1), int(ys[0]) + min(10, int(vh[0]) - 1)
+    fx, fy = px, py
+    if scale is not None:
+        # Rescaled sources: change the file pixel under the tile pixel (nearest, as masks are).
+        fx, fy = int((px + 0.5) * scale[0][target]), int((py + 0.5) * scale[1][target])
     covering = {int(i) for i in np.nonzero((source == target) & (xs <= px) & (px < xs + vw) &
                                            (ys <= py) & (py < ys + vh))[0]}
     may_cover = {int(i) for i in np.nonzero(source == target)[0]}
@@ -73,7 +86,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         copy = pathlib.Path(tmp) / "inputs"
         shutil.copytree(a.inputs, copy)
-        change_one_pixel(copy / paths[target], px, py)
+        change_one_pixel(copy / paths[target], fx, fy)
         status, report = run_verify(a.trainset, a.bundle, str(copy))
 
     problems = []
@@ -83,7 +96,10 @@ def main():
     if changed != [paths[target]]:
         problems.append(f"changed inputs reported {changed}, expected [{paths[target]}]")
     tiles = {t["index"] for t in report["report"]["differing_tiles"]}
-    if not covering <= tiles or not tiles <= may_cover:
+    if sampling.get("foreground"):
+        if not tiles:
+            problems.append("no tile differs after a pixel of a kept tile changed")
+    elif not covering <= tiles or not tiles <= may_cover:
         problems.append(f"differing tiles {sorted(tiles)}; the pixel lies in {sorted(covering)}")
     for p in problems:
         print(f"{a.bundle}: {p}")

@@ -235,4 +235,8 @@ public enum AnnotationLimits {
     /// Largest annotation file read, in bytes (1 GiB). The readers parse a whole file in
     /// memory, several times its size; the largest public COCO files are about 0.5 GB.
     public static let maxFileSize = 1 << 30
+    /// Deepest element nesting of a VOC XML file (a real one nests 4 deep: annotation, object,
+    /// bndbox, xmin). libxml2 allows far deeper documents, and a document nested 100 000 deep
+    /// kept the reader busy for minutes.
+    public static let maxXMLDepth = 32
 }

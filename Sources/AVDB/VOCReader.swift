@@ -34,6 +34,10 @@ public enum VOCReader {
         let parser = XMLParser(data: data)
         parser.delegate = collector
         guard parser.parse() else {
+            if collector.tooDeep {
+                throw AVDBError(.malformedAnnotation, "elements are nested more than \(AnnotationLimits.maxXMLDepth) deep; "
+                                + "a Pascal VOC file nests 4 deep", file: file, line: parser.lineNumber)
+            }
             let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "unknown parser error"
             throw AVDBError(.malformedAnnotation, "not well-formed XML (\(reason)); expected a Pascal VOC <annotation>",
                             file: file, line: parser.lineNumber)
@@ -89,11 +93,17 @@ public enum VOCReader {
         var root: String?
         var fields: [String: String] = [:]
         var objects: [[String: String]] = []
+        private(set) var tooDeep = false
         private var stack: [String] = []
         private var text = ""
 
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
                     qualifiedName: String?, attributes: [String: String] = [:]) {
+            guard stack.count < AnnotationLimits.maxXMLDepth else {
+                tooDeep = true
+                parser.abortParsing()
+                return
+            }
             if root == nil { root = name }
             stack.append(name)
             text = ""
@@ -103,6 +113,7 @@ public enum VOCReader {
         func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
 
         func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            guard !tooDeep, !stack.isEmpty else { return }
             if stack.count >= 3 && stack[1] == "object" {
                 // Keep the first occurrence: BCCD repeats <truncated> etc. inside some objects.
                 let key = stack[2...].joined(separator: "/")

@@ -165,10 +165,54 @@ struct ShardSet {
     }
 
     /// The recipe's path is how each shard's command line spelled it: provenance, not content.
+    /// The row counts of `objects` and `image_labels` are each shard's own (summed by the merge),
+    /// as are the sources of `rescale` (concatenated); the rest describes the whole export.
     private static func comparable(_ key: String, _ value: JSONValue?) -> JSONValue? {
-        guard key == "recipe", case .object(var recipe)? = value else { return value }
-        recipe["path"] = nil
-        return .object(recipe)
+        guard case .object(var member)? = value else { return value }
+        switch key {
+        case "recipe": member["path"] = nil
+        case "objects": for count in ["boxes", "points", "polygons", "per_class"] { member[count] = nil }
+        case "image_labels": for count in ["per_class", "unlabeled_sources"] { member[count] = nil }
+        // One entry per source, like `/sources`: concatenated in shard order.
+        case "rescale": member["sources"] = nil
+        default: return value
+        }
+        return .object(member)
+    }
+
+    /// Shard 0's `objects` and `image_labels` members with every shard's row counts summed,
+    /// class by class, and its `rescale` sources followed by every other shard's.
+    private func summedObjectCounts(into merged: inout Manifest) throws(BundleError) {
+        for (n, s) in shards.enumerated() where n > 0 {
+            if var objects = merged.objects, let own = s.manifest.objects {
+                objects.boxes += own.boxes
+                objects.points += own.points
+                objects.polygons += own.polygons
+                for c in own.perClass {
+                    guard let i = objects.perClass.firstIndex(where: { $0.id == c.id }) else {
+                        throw BundleError(code: .state, message: "objects class \(c.id) (\(c.name)), which \(shards[0].label) does not have",
+                                          file: s.shown)
+                    }
+                    objects.perClass[i].boxes += c.boxes
+                    objects.perClass[i].points += c.points
+                    objects.perClass[i].polygons += c.polygons
+                }
+                merged.objects = objects
+            }
+            if var labels = merged.imageLabels, let own = s.manifest.imageLabels {
+                labels.unlabeledSources += own.unlabeledSources
+                for c in own.perClass {
+                    guard let i = labels.perClass.firstIndex(where: { $0.id == c.id }) else {
+                        throw BundleError(code: .state, message: "image_labels class \(c.id) (\(c.name)), which \(shards[0].label) does not have",
+                                          file: s.shown)
+                    }
+                    labels.perClass[i].tiles += c.tiles
+                    labels.perClass[i].sources += c.sources
+                }
+                merged.imageLabels = labels
+            }
+            if let own = s.manifest.rescaling { merged.rescaling?.sources += own.sources }
+        }
     }
 
     var tiles: Int { shards.reduce(0) { $0 + $1.manifest.counts.tiles } }
@@ -208,6 +252,7 @@ struct ShardSet {
                 perClass[i].sources += c.sources
             }
         }
+        try summedObjectCounts(into: &merged)
         merged.inputs = inputs
         merged.warnings = warnings
         merged.counts = Manifest.Counts(tiles: tiles, sources: shards.reduce(0) { $0 + $1.manifest.counts.sources },
@@ -271,13 +316,14 @@ struct Structure {
             case .group:
                 groups.append(path)
                 var inner = record
-                if record == nil, try Self.isRecordGroup(file, path) {
-                    inner = path
-                    var scope = TableScope.shard.rawValue
-                    if try file.hasAttribute(BundleLayout.scopeAttribute, on: path) {
-                        scope = try file.stringAttribute(BundleLayout.scopeAttribute, on: path)
+                if record == nil {
+                    let scope = try file.hasAttribute(BundleLayout.scopeAttribute, on: path)
+                        ? try file.stringAttribute(BundleLayout.scopeAttribute, on: path) : TableScope.shard.rawValue
+                    // A plain group marked `bundle` (`/stitch`) is kept once like a bundle table.
+                    if try Self.isRecordGroup(file, path) || scope == TableScope.bundle.rawValue {
+                        inner = path
+                        recordGroups[path] = scope == TableScope.bundle.rawValue
                     }
-                    recordGroups[path] = scope == TableScope.bundle.rawValue
                 }
                 try walk(file, path, record: inner)
             case .dataset:
@@ -300,7 +346,7 @@ struct Structure {
     /// A table (`columns` attribute) or a ragged group (an `offsets` dataset).
     private static func isRecordGroup(_ file: borrowing File, _ path: String) throws(HDF5Error) -> Bool {
         if try file.hasAttribute("columns", on: path) { return true }
-        return try file.objectKind(at: path + "/" + BundleLayout.offsetsName) == .dataset
+        return try file.objectKind(at: path + "/" + BundleLayout.offsets) == .dataset
     }
 
     private func check(_ other: Structure, of shard: ShardBundle, against first: ShardBundle) throws(BundleError) {
@@ -337,7 +383,7 @@ struct Structure {
     func rows(of group: String, in file: borrowing File) throws(HDF5Error) -> Int? {
         let member = datasets.first { entry in
             let name = entry.path.dropFirst(group.count + 1)
-            return entry.path.hasPrefix(group + "/") && !name.contains("/") && name != BundleLayout.offsetsName
+            return entry.path.hasPrefix(group + "/") && !name.contains("/") && name != BundleLayout.offsets
         }
         guard let member else { return nil }
         return try file.openDataset(member.path).shape().first

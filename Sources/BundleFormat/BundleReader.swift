@@ -213,6 +213,40 @@ public struct BundleReader: ~Copyable {
         return LabelImage(width: tileWidth, height: tileHeight, values: values.map { UInt32($0) })
     }
 
+    /// The bundle's boxes, points, polygons and image labels, read whole (empty kinds for
+    /// groups the bundle lacks). Checks only that each group's datasets exist with their types;
+    /// the validator checks offsets and counts.
+    public func objects() throws(BundleError) -> BundleObjects {
+        let objects = try io { () throws(HDF5Error) -> BundleObjects in
+            func has(_ group: String) throws(HDF5Error) -> Bool { try file.objectKind(at: group) == .group }
+            func read<T: HDF5Scalar>(_ group: String, _ name: String, _ type: T.Type) throws(HDF5Error) -> [T] {
+                try file.openDataset(group + "/" + name).read(type)
+            }
+            let boxes = try has(BundleLayout.boxes) ? (
+                try read(BundleLayout.boxes, BundleLayout.offsets, Int64.self), try read(BundleLayout.boxes, "xyxy", Float.self),
+                try read(BundleLayout.boxes, "class_id", Int32.self), try read(BundleLayout.boxes, "instance_id", Int64.self)) : nil
+            let points = try has(BundleLayout.points) ? (
+                try read(BundleLayout.points, BundleLayout.offsets, Int64.self), try read(BundleLayout.points, "xy", Float.self),
+                try read(BundleLayout.points, "class_id", Int32.self), try read(BundleLayout.points, "instance_id", Int64.self)) : nil
+            let polygons = try has(BundleLayout.polygons) ? (
+                try read(BundleLayout.polygons, BundleLayout.offsets, Int64.self),
+                try read(BundleLayout.polygons, "class_id", Int32.self), try read(BundleLayout.polygons, "instance_id", Int64.self),
+                BundleObjects.starts(try read(BundleLayout.polygons, "ring_count", Int32.self)),
+                BundleObjects.starts(try read(BundleLayout.polygons, "vertex_count", Int32.self)),
+                try read(BundleLayout.polygons, "xy", Float.self)) : nil
+            let labels = try has(BundleLayout.imageLabels) ? (
+                try read(BundleLayout.imageLabels, BundleLayout.offsets, Int64.self),
+                try read(BundleLayout.imageLabels, "class_id", Int32.self)) : nil
+            return BundleObjects(kinds: ObjectKinds(boxes: boxes != nil, points: points != nil, polygons: polygons != nil),
+                                 boxes: boxes, points: points, polygons: polygons, imageLabels: labels)
+        }
+        // Readers index with these arrays, so a broken group is refused here rather than trapping.
+        if let problem = objects.inconsistency(tiles: tileCount) {
+            throw BundleError(code: .format, message: problem + "; run trainset validate", file: path)
+        }
+        return objects
+    }
+
     /// A columnar table (e.g. `/tiles`), columns in the order of its `columns` attribute.
     public func table(at tablePath: String) throws(BundleError) -> Table {
         try io { () throws(HDF5Error) -> Table in try TableIO.read(file, tablePath) }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HDF5
 import Raster
@@ -221,13 +222,6 @@ public struct BundleWriter: ~Copyable {
             }
         }
 
-        // Numeric columns are checksummed and compressed like the images. String columns are
-        // chunked but unfiltered: HDF5 refuses mandatory filters such as Fletcher-32 on
-        // variable-length types, whose bytes live in the global heap outside the chunks anyway;
-        // the content hash covers them instead. An empty table still gets chunked datasets
-        // (chunk 1, unlimited length), as a fixed extent of 0 cannot hold a chunk.
-        let layout = TableSchema.columnLayout(rows: rows, dtype: "int64", deflateLevel: spec.deflateLevel)
-        let stringLayout = TableSchema.columnLayout(rows: rows, dtype: "string", deflateLevel: spec.deflateLevel)
         var digests: [DatasetDigest] = []
         do {
             let group = try file.createGroup(path)
@@ -236,32 +230,121 @@ public struct BundleWriter: ~Copyable {
             try group.close()
             for column in table.columns {
                 let columnPath = path + "/" + column.name
-                var hasher = CanonicalHasher()
-                switch column.data {
-                case .int32(let v):
-                    let ds = try file.createDataset(columnPath, of: Int32.self, shape: [rows], layout: layout)
-                    try ds.write(v); hasher.append(v); try ds.close()
-                case .int64(let v):
-                    let ds = try file.createDataset(columnPath, of: Int64.self, shape: [rows], layout: layout)
-                    try ds.write(v); hasher.append(v); try ds.close()
-                case .float64(let v):
-                    let ds = try file.createDataset(columnPath, of: Double.self, shape: [rows], layout: layout)
-                    try ds.write(v); hasher.append(v); try ds.close()
-                case .string(let v):
-                    let ds = try file.createStringDataset(columnPath, shape: [rows], layout: stringLayout)
-                    try ds.writeStrings(v); hasher.append(v); try ds.close()
-                }
+                digests.append(try writeColumn(columnPath, column.data))
                 if let target = column.references {
                     try file.setAttribute(BundleLayout.referencesAttribute, target, on: columnPath)
                 }
-                digests.append(DatasetDigest(path: columnPath, dtype: column.data.dtype, shape: [rows],
-                                             sha256: hasher.finalize()))
             }
         } catch {
             throw BundleError(error, file: filePath)
         }
         tableDigests += digests
         tablesWritten.append(path)
+    }
+
+    /// Writes a per-tile ragged group (`/boxes`, `/points`, `/polygons`, `/image_labels` or any
+    /// other new top-level group): its `offsets` (N + 1 entries from 0, non-decreasing) and its
+    /// flat datasets, chunked and checksummed like table columns.
+    public mutating func writeRagged(_ group: RaggedGroup) throws(BundleError) {
+        let filePath = self.filePath
+        let path = group.path
+        guard path.hasPrefix("/"), path.count > 1, !path.dropFirst().contains("/"),
+              ![BundleLayout.images, "/masks", BundleLayout.manifest].contains(path), !tablesWritten.contains(path) else {
+            throw BundleError(code: .state, message: "a ragged group must be a new top-level group such as /boxes", path: path,
+                              file: filePath)
+        }
+        guard group.offsets.count == spec.tileCount + 1, group.offsets.first == 0,
+              zip(group.offsets, group.offsets.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+            throw BundleError(code: .shape, message: "offsets must hold \(spec.tileCount + 1) non-decreasing entries from 0 "
+                              + "(got \(group.offsets.count))", path: path + "/" + BundleLayout.offsets, file: filePath)
+        }
+        let names = group.datasets.map(\.name)
+        guard Set(names).count == names.count, !names.contains(BundleLayout.offsets),
+              !names.contains(where: { $0.isEmpty || $0.contains("/") }) else {
+            throw BundleError(code: .shape, message: "dataset names \(names) must be distinct, not 'offsets' and without '/'",
+                              path: path, file: filePath)
+        }
+        if let bad = group.datasets.first(where: { $0.shape.isEmpty || $0.shape.reduce(1, *) != $0.values.count }) {
+            throw BundleError(code: .shape, message: "\(bad.values.count) values do not fill the shape \(bad.shape)",
+                              path: path + "/" + bad.name, file: filePath)
+        }
+        var digests: [DatasetDigest] = []
+        do {
+            try file.createGroup(path).close()
+            digests.append(try writeNumeric(path + "/" + BundleLayout.offsets, group.offsets, shape: [group.offsets.count],
+                                            dtype: "int64"))
+            for d in group.datasets {
+                let datasetPath = path + "/" + d.name
+                switch d.values {
+                case .int32(let v): digests.append(try writeNumeric(datasetPath, v, shape: d.shape, dtype: d.values.dtype))
+                case .int64(let v): digests.append(try writeNumeric(datasetPath, v, shape: d.shape, dtype: d.values.dtype))
+                case .float32(let v): digests.append(try writeNumeric(datasetPath, v, shape: d.shape, dtype: d.values.dtype))
+                }
+            }
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        tableDigests += digests
+        tablesWritten.append(path)
+    }
+
+    /// Writes a plain group (not a table: no `columns` attribute) of 1-D numeric datasets whose
+    /// lengths may differ, such as the `/stitch` blending windows; stored like table columns.
+    /// `scope` `.bundle` marks a group equal in every shard of one export, which a merge writes
+    /// once (bundle format §13.3).
+    public mutating func writeArrays(group path: String, _ arrays: [Column], scope: TableScope? = nil) throws(BundleError) {
+        let filePath = self.filePath
+        guard path.hasPrefix("/"), path.count > 1, !path.dropFirst().contains("/"), !tablesWritten.contains(path),
+              ![BundleLayout.images, "/masks", BundleLayout.manifest].contains(path) else {
+            throw BundleError(code: .state, message: "arrays need a new top-level group", path: path, file: filePath)
+        }
+        if let bad = arrays.first(where: { $0.name.isEmpty || $0.name.contains("/") || $0.data.dtype == "string" }) {
+            throw BundleError(code: .shape, message: "invalid array \"\(bad.name)\" (numeric, named without /)", path: path,
+                              file: filePath)
+        }
+        var digests: [DatasetDigest] = []
+        do {
+            let group = try file.createGroup(path)
+            if let scope { try group.setAttribute(BundleLayout.scopeAttribute, scope.rawValue) }
+            try group.close()
+            for array in arrays { digests.append(try writeColumn(path + "/" + array.name, array.data)) }
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        tableDigests += digests
+        tablesWritten.append(path)
+    }
+
+    /// One 1-D dataset and its digest, stored as `TableSchema.columnLayout` says (the merge
+    /// writes record data through the same function, so a merged bundle stores it alike).
+    private func writeColumn(_ columnPath: String, _ data: ColumnData) throws(HDF5Error) -> DatasetDigest {
+        let rows = data.count
+        switch data {
+        case .int32(let v): return try writeNumeric(columnPath, v, shape: [rows], dtype: data.dtype)
+        case .int64(let v): return try writeNumeric(columnPath, v, shape: [rows], dtype: data.dtype)
+        case .float64(let v): return try writeNumeric(columnPath, v, shape: [rows], dtype: data.dtype)
+        case .string(let v):
+            let ds = try file.createStringDataset(columnPath, shape: [rows],
+                                                  layout: TableSchema.columnLayout(rows: rows, dtype: data.dtype,
+                                                                                   deflateLevel: spec.deflateLevel))
+            var hasher = CanonicalHasher()
+            try ds.writeStrings(v); hasher.append(v); try ds.close()
+            return DatasetDigest(path: columnPath, dtype: data.dtype, shape: [rows], sha256: hasher.finalize())
+        }
+    }
+
+    /// One numeric dataset of any rank (rows first) and its digest, checksummed and compressed
+    /// like the images, chunked by rows like table columns (unlimited when it has no rows).
+    private func writeNumeric<T: HDF5Scalar>(_ datasetPath: String, _ values: [T], shape: [Int], dtype: String)
+        throws(HDF5Error) -> DatasetDigest {
+        let layout = TableSchema.columnLayout(rows: shape[0], dtype: dtype, deflateLevel: spec.deflateLevel,
+                                              rowShape: Array(shape.dropFirst()))
+        let ds = try file.createDataset(datasetPath, of: T.self, shape: shape, layout: layout)
+        try ds.write(values)
+        try ds.close()
+        var hasher = CanonicalHasher()
+        hasher.append(values)
+        return DatasetDigest(path: datasetPath, dtype: dtype, shape: shape, sha256: hasher.finalize())
     }
 
     /// Completes the bundle: computes the dataset digests and content hash, stores them in the
@@ -277,6 +360,12 @@ public struct BundleWriter: ~Copyable {
         }
         for required in TableSchema.tables where !tablesWritten.contains(required.path) {
             throw BundleError(code: .state, message: "required table was not written", path: required.path, file: filePath)
+        }
+        let declared = [(spec.objects.boxes, BundleLayout.boxes), (spec.objects.points, BundleLayout.points),
+                        (spec.objects.polygons, BundleLayout.polygons), (spec.imageLabels, BundleLayout.imageLabels)]
+        for (wanted, group) in declared where wanted && !tablesWritten.contains(group) {
+            throw BundleError(code: .state, message: "the bundle declares this group but it was not written", path: group,
+                              file: filePath)
         }
         let n = spec.tileCount, h = spec.tileHeight, w = spec.tileWidth
         var digests = [DatasetDigest(path: BundleLayout.images, dtype: spec.pixelType.dtype,
@@ -330,6 +419,7 @@ public struct BundleWriter: ~Copyable {
             try file.setAttribute(BundleLayout.formatAttribute, BundleLayout.formatName)
             try file.setAttribute(BundleLayout.formatVersionAttribute, BundleLayout.formatVersion)
             try file.setAttribute(BundleLayout.contentHashAttribute, completed.contentHash)
+            try file.setAttribute(BundleLayout.manifestSHA256Attribute, hex(SHA256.hash(data: Data(text.utf8))))
         } catch {
             throw BundleError(error, file: filePath)
         }

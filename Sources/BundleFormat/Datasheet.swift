@@ -46,10 +46,22 @@ enum Datasheet {
         collection.append("- \(m.inputs.count) input files, each with its SHA-256 in the manifest.")
         section("Collection", collection)
 
-        section("Preprocessing", [
+        var preprocessing = [
             "- Tile grid \(m.tiling.tileWidth)x\(m.tiling.tileHeight), stride \(m.tiling.strideX)x\(m.tiling.strideY), "
                 + "edge policy `\(m.tiling.edge)`.",
             "- Source channels \(m.channels.sourceIndices.map(String.init).joined(separator: ", ")) kept, no intensity conversion.",
+        ]
+        if let r = m.rescaling {
+            preprocessing.append("- Every source rescaled to \(r.pixelSize) µm/px before tiling (image `\(r.filter)`, antialiased; "
+                                 + "masks nearest); sizes and pixel sizes per source in `/sources`.")
+        }
+        if let s = m.sampling {
+            let total = { (count: (Manifest.Sampling.SourceCount) -> Int) in s.sources.map(count).reduce(0, +) }
+            preprocessing.append("- Sampling (\(s.positions) positions): \(total(\.positions)) planned, "
+                                 + "\(total(\.belowForeground)) dropped for too little foreground, \(total(\.overCap)) by the "
+                                 + "class balance, \(total(\.kept)) kept; per source and class in the manifest's `sampling`.")
+        }
+        section("Preprocessing", preprocessing + [
             "- The full recipe (below) is stored in the bundle; `trainset verify` re-derives the bundle from it.",
             "",
             "```yaml",

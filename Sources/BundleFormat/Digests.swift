@@ -50,6 +50,18 @@ enum DigestComputer {
             throw HDF5Error(code: .typeMismatch, message: "dtype \(info.dtype) is not one of the bundle format's types",
                             objectPath: info.path)
         }
+        // Every chunk of a bundle is written. A damaged header can claim an extent of 2^53 rows
+        // over a handful of stored chunks; reading that would never end, so refuse it first.
+        // A virtual dataset has no chunks of its own (chunkCount is nil); its sources are
+        // datasets of the shard files, which were checked like this when they were validated.
+        if let needed = info.chunkCount {
+            let stored = try ds.storedChunkCount()
+            guard stored >= needed else {
+                throw HDF5Error(code: .readFailed, message: "only \(stored) of the \(needed) chunks its shape "
+                                + "\(info.shape) needs are stored; the dataset is damaged or incomplete", objectPath: info.path,
+                                file: ds.file)
+            }
+        }
         let rows = info.shape.first ?? 1
         let rowElements = info.shape.dropFirst().reduce(1, *)
         let block = blockRows(info.chunks, rowElements: rowElements)

@@ -157,7 +157,7 @@ struct MergeWriter {
     /// rows the referenced table has in earlier shards, ragged `offsets` rebased.
     private func records(_ path: String, _ object: Structure.Object, group: String,
                          into file: borrowing File) throws(BundleError) -> DatasetDigest {
-        let isOffsets = path.split(separator: "/").last.map(String.init) == BundleLayout.offsetsName
+        let isOffsets = path.split(separator: "/").last.map(String.init) == BundleLayout.offsets
         if isOffsets && object.info.shape.count != 1 {
             throw BundleError(code: .format, message: "a ragged offsets dataset must be 1-D (bundle format §13.3)", path: path,
                               file: parts.shards[0].shown)

@@ -14,6 +14,20 @@ public enum BundleLayout {
     public static let sources = "/sources"
     /// Linked sample data (optional; bundle format §5.4).
     public static let samples = "/samples"
+    /// Per-tile ragged groups (optional; bundle format §4.4).
+    public static let boxes = "/boxes"
+    public static let points = "/points"
+    public static let polygons = "/polygons"
+    public static let imageLabels = "/image_labels"
+    /// The dataset of a ragged group that says which rows belong to which tile (or other parent
+    /// row); the only dataset a merge rebases (bundle format §13.3).
+    public static let offsets = "offsets"
+    /// The tile grid of every source, one row per `/sources` row (bundle format §5.6).
+    public static let grid = "/grid"
+    /// Blending windows for stitching predictions back together (bundle format §5.6).
+    public static let stitch = "/stitch"
+    public static let gridColumns = ["rows", "columns", "tile_width", "tile_height", "stride_x", "stride_y",
+                                     "overlap_x", "overlap_y"]
     public static let manifest = "/manifest"
     /// Root attributes.
     public static let formatAttribute = "trainset_format"
@@ -24,8 +38,10 @@ public enum BundleLayout {
     public static let scopeAttribute = "scope"
     /// Column attribute naming the table whose row numbers the column holds (bundle format §13.3).
     public static let referencesAttribute = "references"
-    /// The ragged-array convention's offsets dataset inside a record group (bundle format §13.3).
-    public static let offsetsName = "offsets"
+    /// SHA-256 of the `/manifest` text (since 1.1.0): the manifest is outside the content hash
+    /// and, as a variable-length string, cannot carry Fletcher-32, so this is what catches a
+    /// damaged provenance record.
+    public static let manifestSHA256Attribute = "manifest_sha256"
     /// Columns every bundle's tables carry, in this order (more may follow).
     public static let tileColumns = ["source", "x", "y", "width", "height", "valid_width", "valid_height", "label"]
     public static let classColumns = ["id", "name"]
@@ -46,10 +62,14 @@ public struct BundleSpec: Sendable, Codable, Equatable {
     /// zlib/deflate level 0–9 for every chunked dataset.
     public var deflateLevel: Int
     public var shuffle: Bool
+    /// The object groups (`/boxes`, `/points`, `/polygons`) the bundle holds.
+    public var objects: ObjectKinds
+    /// Whether the bundle holds multi-label image classes (`/image_labels`).
+    public var imageLabels: Bool
 
     public init(tileCount: Int, channels: Int, tileWidth: Int, tileHeight: Int, pixelType: PixelType,
                 channelNames: [String], instanceMasks: Bool, semanticMasks: Bool,
-                deflateLevel: Int = 6, shuffle: Bool = true) {
+                deflateLevel: Int = 6, shuffle: Bool = true, objects: ObjectKinds = .none, imageLabels: Bool = false) {
         self.tileCount = tileCount
         self.channels = channels
         self.tileWidth = tileWidth
@@ -60,6 +80,8 @@ public struct BundleSpec: Sendable, Codable, Equatable {
         self.semanticMasks = semanticMasks
         self.deflateLevel = deflateLevel
         self.shuffle = shuffle
+        self.objects = objects
+        self.imageLabels = imageLabels
     }
 }
 
@@ -465,12 +487,114 @@ public struct Manifest: Sendable, Codable, Equatable {
     public var shard: Shard?
     /// Set in a merged bundle: the shards it was merged from.
     public var merge: Merge?
+
+    /// Where a bundle's boxes, points and polygons came from and what happened to them on the way
+    /// (bundle format §7).
+    public struct Objects: Sendable, Codable, Equatable {
+        /// `voc`, `coco`, `geojson`, `csv` or `instance_masks` (boxes derived from masks only).
+        public var source: String
+        /// The recipe's file or template for the annotation files; empty for `instance_masks`.
+        public var path: String
+        public var geometryPolicy: String
+        public var minArea: Double
+        public var minVisibility: Double
+        /// `none`, `instance`, `semantic` or `both`: which masks the polygons were painted into.
+        public var rasterize: String
+        public var deriveBoxes: Bool
+        /// Objects read from the annotation files, and kept after the geometry and label policies.
+        public var read: Int
+        public var kept: Int
+        /// One line per object the geometry policy dropped or clipped, naming its file and object.
+        public var issues: [String]
+        /// Objects left out by the label policies (empty or unknown class), `file: object (label)`.
+        public var skipped: [String]
+        /// Images an annotation file names that are not sources of this bundle.
+        public var unmatchedImages: [String]
+        /// The object labels' mapping report.
+        public var labelMapping: MappingReport?
+        /// Rows of `/boxes`, `/points` and `/polygons` (0 for a group the bundle lacks).
+        public var boxes: Int
+        public var points: Int
+        public var polygons: Int
+        /// Rows per class of `/classes` (class −1 is not listed).
+        public var perClass: [ClassRows]
+
+        /// How many rows of each object group hold one class.
+        public struct ClassRows: Sendable, Codable, Equatable {
+            public var id: Int
+            public var name: String
+            public var boxes: Int
+            public var points: Int
+            public var polygons: Int
+            public init(id: Int, name: String, boxes: Int, points: Int, polygons: Int) {
+                (self.id, self.name, self.boxes, self.points, self.polygons) = (id, name, boxes, points, polygons)
+            }
+        }
+
+        public init(source: String, path: String, geometryPolicy: String, minArea: Double, minVisibility: Double,
+                    rasterize: String, deriveBoxes: Bool, read: Int, kept: Int, issues: [String], skipped: [String],
+                    unmatchedImages: [String], labelMapping: MappingReport?, boxes: Int = 0, points: Int = 0, polygons: Int = 0,
+                    perClass: [ClassRows] = []) {
+            self.source = source
+            self.path = path
+            self.geometryPolicy = geometryPolicy
+            self.minArea = minArea
+            self.minVisibility = minVisibility
+            self.rasterize = rasterize
+            self.deriveBoxes = deriveBoxes
+            self.read = read
+            self.kept = kept
+            self.issues = issues
+            self.skipped = skipped
+            self.unmatchedImages = unmatchedImages
+            self.labelMapping = labelMapping
+            self.boxes = boxes
+            self.points = points
+            self.polygons = polygons
+            self.perClass = perClass
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case source, path, rasterize, read, kept, issues, skipped, boxes, points, polygons, perClass = "per_class"
+            case geometryPolicy = "geometry_policy", minArea = "min_area", minVisibility = "min_visibility"
+            case deriveBoxes = "derive_boxes", unmatchedImages = "unmatched_images", labelMapping = "label_mapping"
+        }
+    }
+
+    /// Multi-label image classes (`/image_labels`): the columns read and the classes' counts.
+    public struct ImageLabels: Sendable, Codable, Equatable {
+        /// The value columns, in the order they were read; `term_columns` the accession columns.
+        public var columns: [String]
+        public var termColumns: [String]
+        /// Per class: tiles and source images that carry it.
+        public var perClass: [ClassCount]
+        /// Source images with no class.
+        public var unlabeledSources: Int
+
+        public init(columns: [String], termColumns: [String], perClass: [ClassCount], unlabeledSources: Int) {
+            self.columns = columns
+            self.termColumns = termColumns
+            self.perClass = perClass
+            self.unlabeledSources = unlabeledSources
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case columns, termColumns = "term_columns", perClass = "per_class", unlabeledSources = "unlabeled_sources"
+        }
+    }
+
+    public var objects: Objects?
+    public var imageLabels: ImageLabels?
     /// The source study, when the recipe names an IDR study file.
     public var study: Study?
     /// Linked sample data: every column with its type, source and privacy treatment, the join,
     /// consent decisions and splits (specs/samples/v1.md §9).
     public var samples: JSONValue?
     public var tiling: Tiling
+    /// Which planned tile positions were kept and why, when the recipe samples.
+    public var sampling: Sampling?
+    /// Original and rescaled sizes and pixel sizes, when the recipe rescales.
+    public var rescaling: Rescaling?
     public var channels: Channels
     public var warnings: [String]
     /// Filled by the writer when the bundle is finished.
@@ -501,6 +625,8 @@ public struct Manifest: Sendable, Codable, Equatable {
         case study, samples, warnings, datasets, contentHash = "content_hash"
         case labelSchema = "label_schema"
         case shard, merge
+        case objects, imageLabels = "image_labels"
+        case sampling, rescaling = "rescale"
     }
 
     /// Canonical JSON: sorted keys, pretty-printed, slashes unescaped, trailing newline.

@@ -19,7 +19,10 @@ enum TableSchema {
             .map { ($0, $1) }),
     ]
 
-    static func spec(for path: String) -> Spec? { tables.first { $0.path == path } }
+    /// `/grid` (optional; bundle format §5.6): every column int32.
+    static let grid = Spec(path: BundleLayout.grid, columns: BundleLayout.gridColumns.map { ($0, "int32") })
+
+    static func spec(for path: String) -> Spec? { (tables + [grid]).first { $0.path == path } }
 
     /// The dtype names of bundle format §2, the only ones a bundle's datasets may have.
     static let dtypes: Set<String> = ["uint8", "uint16", "uint32", "int32", "int64", "float32", "float64", "string"]

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SampleLinking
 import HDF5
@@ -22,8 +23,21 @@ struct Validation {
         self.path = path
     }
 
-    private mutating func problem(_ text: String) { report.problems.append(text) }
-    private mutating func checked(_ text: String) { report.checks.append(text) }
+    /// Problems quote values read from the file (paths, names, attribute text), which a damaged or
+    /// hostile file can fill with line breaks; control characters are escaped so that every
+    /// problem stays one line.
+    mutating func problem(_ text: String) {
+        let escaped = text.unicodeScalars.map { scalar -> String in
+            switch scalar {
+            case "\n": "\\n"
+            case "\r": "\\r"
+            case "\t": "\\t"
+            default: scalar.properties.generalCategory == .control ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+            }
+        }.joined()
+        report.problems.append(escaped)
+    }
+    mutating func checked(_ text: String) { report.checks.append(text) }
 
     /// The shape of `/images`, once it passed its checks.
     struct ImageShape {
@@ -57,6 +71,13 @@ struct Validation {
            let sources = tables[BundleLayout.sources] {
             checkTableContent(tiles: tiles, classes: classes, sources: sources, shape: shape)
             checkSplits(tiles: tiles, sources: sources)
+            if hasObject(file, BundleLayout.grid), let grid = checkTableLayout(file, TableSchema.grid) {
+                checkGrid(file, grid: grid, tiles: tiles, sources: sources)
+            }
+        }
+        var objectRows: [String: Int] = [:]
+        if let shape, case .int32(let ids)? = tables[BundleLayout.classes]?["id"] {
+            objectRows = checkObjects(file, shape: shape, classIDs: Set(ids))
         }
         let digests = recomputeDigests(file)
         if let digests {
@@ -68,7 +89,10 @@ struct Validation {
                         + "(\(recomputed)); the bundle's content was changed after it was written")
             }
         }
-        checkManifest(file, storedHash: storedHash, digests: digests, shape: shape, tables: tables)
+        if let manifest = readManifest(file) {
+            checkManifest(manifest, storedHash: storedHash, digests: digests, shape: shape, tables: tables)
+            checkObjectCounts(manifest, rows: objectRows)
+        }
     }
 
     // MARK: Root attributes
@@ -117,7 +141,17 @@ struct Validation {
 
     // MARK: Images and masks
 
-    private mutating func datasetInfo(_ file: borrowing File, _ path: String, required: Bool) -> HDF5DatasetInfo? {
+    /// Whether an optional object exists; a failure to tell is a problem of its own.
+    mutating func hasObject(_ file: borrowing File, _ path: String) -> Bool {
+        do {
+            return try file.objectKind(at: path) != nil
+        } catch {
+            problem("\(path): cannot be looked up: \(error.message)")
+            return false
+        }
+    }
+
+    mutating func datasetInfo(_ file: borrowing File, _ path: String, required: Bool) -> HDF5DatasetInfo? {
         do {
             switch try file.objectKind(at: path) {
             case .dataset:
@@ -196,7 +230,7 @@ struct Validation {
         }
     }
 
-    private mutating func checkFilters(_ info: HDF5DatasetInfo) {
+    mutating func checkFilters(_ info: HDF5DatasetInfo) {
         let hasDeflate = info.filters.contains { if case .deflate = $0 { true } else { false } }
         if !hasDeflate || !info.filters.contains(.fletcher32) {
             problem("\(info.path): filters are [\(info.filters.map(\.description).joined(separator: ", "))], "
@@ -322,7 +356,7 @@ struct Validation {
         }
     }
 
-    private mutating func listRows(_ path: String, _ rows: [Int], _ what: String) {
+    mutating func listRows(_ path: String, _ rows: [Int], _ what: String) {
         guard !rows.isEmpty else { return }
         let shown = rows.prefix(Self.maxListed).map(String.init).joined(separator: ", ")
         let more = rows.count > Self.maxListed ? " and \(rows.count - Self.maxListed) more" : ""
@@ -401,6 +435,52 @@ struct Validation {
         for message in LeakageAudit.audit(members).messages { problem("/tiles/split: \(message)") }
     }
 
+    /// The tile grid (bundle format §5.6): one row per source, every tile at its grid cell,
+    /// and the blending windows of the tile size.
+    private mutating func checkGrid(_ file: borrowing File, grid: Table, tiles: Table, sources: Table) {
+        checked("\(BundleLayout.grid): one row per source, tiles at their grid cells; \(BundleLayout.stitch) windows")
+        guard grid.rowCount == sources.rowCount else {
+            problem("\(BundleLayout.grid): has \(grid.rowCount) rows, \(BundleLayout.sources) has \(sources.rowCount)")
+            return
+        }
+        guard case .int32(let rows)? = grid["rows"], case .int32(let columns)? = grid["columns"],
+              case .int32(let tileWidth)? = grid["tile_width"], case .int32(let tileHeight)? = grid["tile_height"],
+              case .int32(let strideX)? = grid["stride_x"], case .int32(let strideY)? = grid["stride_y"],
+              case .int32(let overlapX)? = grid["overlap_x"], case .int32(let overlapY)? = grid["overlap_y"],
+              case .int32(let tileSource)? = tiles["source"], case .int64(let x)? = tiles["x"], case .int64(let y)? = tiles["y"],
+              case .int32(let width)? = tiles["width"], case .int32(let height)? = tiles["height"] else { return }
+        guard case .int32(let gridRow)? = tiles["grid_row"], case .int32(let gridColumn)? = tiles["grid_column"] else {
+            problem("\(BundleLayout.tiles): grid_row and grid_column (int32) are required with \(BundleLayout.grid)")
+            return
+        }
+        listRows("\(BundleLayout.grid)/overlap_x", (0..<grid.rowCount).filter {
+            overlapX[$0] != max(0, tileWidth[$0] - strideX[$0]) || overlapY[$0] != max(0, tileHeight[$0] - strideY[$0])
+                || strideX[$0] < 1 || strideY[$0] < 1
+        }, "have a stride below 1 or an overlap other than max(0, tile size − stride)")
+        var misplaced: [Int] = []
+        for i in 0..<tiles.rowCount {
+            let s = Int(tileSource[i])
+            guard (0..<grid.rowCount).contains(s) else { continue }
+            let r = gridRow[i], c = gridColumn[i]
+            if !(0..<rows[s]).contains(r) || !(0..<columns[s]).contains(c) || x[i] != Int64(c) * Int64(strideX[s])
+                || y[i] != Int64(r) * Int64(strideY[s]) || width[i] != tileWidth[s] || height[i] != tileHeight[s] {
+                misplaced.append(i)
+            }
+        }
+        listRows("\(BundleLayout.tiles)/grid_row", misplaced,
+                 "are not at their grid cell (x = grid_column · stride_x, y = grid_row · stride_y, size = the grid's tile size)")
+        guard let w = tileWidth.first, let h = tileHeight.first else { return }
+        for mode in ["crop", "average", "hann"] {
+            for (axis, length) in [("x", Int(w)), ("y", Int(h))] {
+                let path = "\(BundleLayout.stitch)/\(mode)_\(axis)"
+                guard let info = datasetInfo(file, path, required: true) else { continue }
+                if info.dtype != "float64" || info.shape != [length] {
+                    problem("\(path): must be float64 of shape [\(length)], found \(info.dtype) \(info.shape)")
+                }
+            }
+        }
+    }
+
     // MARK: Data and manifest
 
     private mutating func recomputeDigests(_ file: borrowing File) -> [DatasetDigest]? {
@@ -440,33 +520,62 @@ struct Validation {
         return complete ? digests : nil
     }
 
-    private mutating func checkManifest(_ file: borrowing File, storedHash: String?, digests: [DatasetDigest]?,
-                                        shape: ImageShape?, tables: [String: Table]) {
+    /// 1.1.0 and later bundles carry the manifest's SHA-256 as a root attribute; 1.0.0 ones did not.
+    private mutating func checkManifestChecksum(_ file: borrowing File, _ text: String) {
+        let name = BundleLayout.manifestSHA256Attribute
+        let present: Bool
+        do {
+            present = try file.hasAttribute(name, on: "/")
+        } catch {
+            problem("/@\(name): cannot be read: \(error.message)")
+            return
+        }
+        guard present else {
+            let version = (try? file.stringAttribute(BundleLayout.formatVersionAttribute)) ?? ""
+            if version.split(separator: ".").dropFirst().first.flatMap({ Int($0) }).map({ $0 >= 1 }) == true {
+                problem("/@\(name): required since format 1.1.0, missing")
+            }
+            return
+        }
+        guard let stored = stringAttribute(file, name) else { return }
+        let actual = hex(SHA256.hash(data: Data(text.utf8)))
+        if stored != actual {
+            problem("\(BundleLayout.manifest): its text has SHA-256 \(actual), the root attribute \(name) says \(stored): "
+                    + "the provenance record is damaged")
+        }
+    }
+
+    /// `/manifest` decoded, or nil with a problem.
+    private mutating func readManifest(_ file: borrowing File) -> Manifest? {
         checked("\(BundleLayout.manifest): parses, content hash and dataset digests agree with the data, counts agree with /tiles")
         let text: String
         do {
             guard try file.objectKind(at: BundleLayout.manifest) == .dataset else {
                 problem("\(BundleLayout.manifest): required dataset is missing")
-                return
+                return nil
             }
             let ds = try file.openDataset(BundleLayout.manifest)
             let info = try ds.info()
             guard info.dtype == "string", info.shape.isEmpty else {
                 problem("\(BundleLayout.manifest): must be a scalar variable-length string, found \(info.dtype) \(info.shape)")
-                return
+                return nil
             }
             text = try ds.readString()
         } catch {
             problem("\(BundleLayout.manifest): cannot be read: \(error.message)")
-            return
+            return nil
         }
-        let manifest: Manifest
+        checkManifestChecksum(file, text)
         do {
-            manifest = try Manifest.decode(Data(text.utf8))
+            return try Manifest.decode(Data(text.utf8))
         } catch {
             problem("\(BundleLayout.manifest): is not a valid manifest JSON document: \(error)")
-            return
+            return nil
         }
+    }
+
+    private mutating func checkManifest(_ manifest: Manifest, storedHash: String?, digests: [DatasetDigest]?,
+                                        shape: ImageShape?, tables: [String: Table]) {
         let m = BundleLayout.manifest
         if manifest.format.name != BundleLayout.formatName || !FormatVersion.isSupported(manifest.format.version) {
             problem("\(m): format is \(manifest.format.name) \(manifest.format.version), expected \(BundleLayout.formatName) 1.x.y")

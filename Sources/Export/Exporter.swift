@@ -52,6 +52,7 @@ public enum Exporter {
             throw ExportError(.output, FileSystem.display(plan.output), "cannot create the bundle: \(error)")
         }
         var parameters: [String] = []
+        var objects = plan.objects.map { ObjectGroups(kinds: $0.kinds) }
         for (index, source) in plan.sources.enumerated() {
             let targets = try loadTargets(source, plan: plan)
             let (selected, instance, semantic) = (targets.image, targets.instances, targets.semantic)
@@ -65,6 +66,7 @@ public enum Exporter {
                             let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: plan.grid.edge,
                                                           padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter)
                             try writer.appendTile(image: out.image, instanceMask: out.instances, semanticMask: out.semantic)
+                            ObjectTiling.objects(of: out, source: source, plan: plan).map { objects?.append($0) }
                             parameters.append(Augmentation.json(drawn))
                         }
                     } else {
@@ -72,6 +74,7 @@ public enum Exporter {
                             image: TileExtractor.extract(selected, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue),
                             instanceMask: instance.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) },
                             semanticMask: semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) })
+                        ObjectTiling.objects(of: targets, tile: tile, source: source, plan: plan).map { objects?.append($0) }
                     }
                 } catch let error as TilingError {
                     throw ExportError(.input, FileSystem.display(source.url), "augmenting the tile at \(tile.rect) failed: \(error)")
@@ -83,7 +86,11 @@ public enum Exporter {
         }
         do {
             for table in Tables.make(plan, parameters: parameters) { try writer.writeTable(table) }
-            return try writer.finish(manifest: ManifestBuilder.make(plan))
+            if let windows = Tables.stitchWindows(plan) { try writer.writeArrays(group: BundleLayout.stitch, windows, scope: .bundle) }
+            for group in (objects?.groups ?? []) + [ObjectTiling.imageLabelGroup(plan)].compactMap({ $0 }) {
+                try writer.writeRagged(group)
+            }
+            return try writer.finish(manifest: ManifestBuilder.make(plan, objects: objects))
         } catch {
             throw ExportError(.output, FileSystem.display(plan.output), "finishing the bundle failed: \(error)")
         }
@@ -91,23 +98,16 @@ public enum Exporter {
 
     /// A source's pixels (bundle channels only) and masks, as every tile of it is cut from them.
     static func loadTargets(_ source: ExportPlan.Source, plan: ExportPlan) throws(ExportError) -> SampleTargets {
-        let image: ImageBuffer
-        do {
-            image = try ImageReader.read(source.url, options: ReadOptions(palette: plan.recipe.channels.palette == .rgb ? .rgb : .indices))
-        } catch {
-            throw ExportError(.input, FileSystem.display(source.url), error.message)
-        }
-        guard image.width == source.width, image.height == source.height else {
-            throw ExportError(.input, FileSystem.display(source.url),
-                              "changed while exporting: planned \(source.width)x\(source.height), read \(image.width)x\(image.height)")
-        }
-        let identity = Array(0..<plan.spec.channels)
-        let selected = plan.sourceChannelIndices == identity && image.channels == identity.count
-            ? image : TileExtractor.selectChannels(image, plan.sourceChannelIndices)
-        return SampleTargets(
-            image: selected,
+        let image = try ImageLoading.read(source, palette: plan.recipe.channels.palette, channels: plan.sourceChannelIndices)
+        // Objects are attached (and painted, with `rasterize`) at the size of the file their
+        // coordinates refer to; rescaling then treats a painted mask like a mask file (nearest)
+        // and scales the boxes, points and polygons with the pixel grid.
+        let targets = ObjectTiling.targets(
+            image: image,
             semantic: try source.semanticMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
-            instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) })
+            instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
+            source: source, plan: plan)
+        return plan.recipe.rescale.map { Rescaling.apply(targets, to: source, filter: $0.filter) } ?? targets
     }
 
     /// Today's date (UTC) as `YYYY-MM-DD`, for sidecars whose recipe gives no publication date.

@@ -47,6 +47,7 @@ public enum Lineage {
             let c = try BundleReader(opening: child), p = try BundleReader(opening: parent)
             let cm = try c.manifest(), pm = try p.manifest()
             let cr = try records(c), pr = try records(p)
+            let co = try c.objects(), po = try p.objects()
             var added = 0, removed = 0, changed = 0, moved = 0
             var examples: [String] = []
             func note(_ what: String, _ id: RecordID) { if examples.count < 10 { examples.append("\(what): \(id.shown)") } }
@@ -62,6 +63,7 @@ public enum Lineage {
                 }
                 let same = try cr.label[ci] == pr.label[pi] && c.tileImage(ci) == p.tileImage(pi)
                     && c.instanceMask(ci) == p.instanceMask(pi) && c.semanticMask(ci) == p.semanticMask(pi)
+                    && co.objects(ofTile: ci) == po.objects(ofTile: pi) && co.imageLabels(ofTile: ci) == po.imageLabels(ofTile: pi)
                 if !same {
                     changed += 1
                     note("changed", id)

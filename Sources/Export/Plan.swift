@@ -29,6 +29,21 @@ public struct ExportPlan: Sendable {
         public var tiles: [Tile]
         public var instanceMask: MaskInput?
         public var semanticMask: MaskInput?
+        /// Multi-label image classes (bundle class ids, ascending), with `labels.image_labels`.
+        public var imageLabels: [Int32] = []
+        /// The image's objects, with `labels.objects`.
+        public var objects: SourceObjects?
+        /// Rows and columns of the source's full tile grid, before sampling; nil for random tiles.
+        public var grid: (rows: Int, columns: Int)? = nil
+        /// Foreground fraction of each tile in `tiles`, with a foreground filter.
+        public var foreground: [Double]? = nil
+        /// Size and pixel size before rescaling, when the recipe rescales; `width` and `height`
+        /// are then the rescaled size, the one tiles are cut from.
+        public var rescale: Manifest.Rescaling.Source? = nil
+
+        /// The size the source file is read at (before any rescaling).
+        public var readWidth: Int { rescale?.originalWidth ?? width }
+        public var readHeight: Int { rescale?.originalHeight ?? height }
     }
 
     /// A mask file, or a directory of per-object binary files, relative to the input root.
@@ -67,6 +82,8 @@ public struct ExportPlan: Sendable {
     public var study: Manifest.Study?
     /// Linked sample data, its privacy treatment and splits, when the recipe has `samples`.
     public var samples: SampleLinkResult?
+    /// What became of the annotation files' objects, when the recipe has `labels.objects`.
+    public var objects: ObjectsPlan?
     public var spec: BundleSpec
     public var grid: TileGridSpec
     public var sourceChannelIndices: [Int]
@@ -74,6 +91,10 @@ public struct ExportPlan: Sendable {
     /// Set when this plan is one shard of a sharded export (`trainset export --shard I/N`): its
     /// sources are that shard's contiguous run of the whole plan's sources.
     public var shard: Manifest.Shard? = nil
+    /// The value and accession columns of `labels.image_labels`, for the manifest.
+    public var imageLabelColumns: (values: [String], terms: [String]) = ([], [])
+    /// What the recipe's `sampling` kept and dropped, per source and class.
+    public var sampling: Manifest.Sampling? = nil
 
     /// Total number of tiles the bundle will hold.
     /// Bundle tiles: every grid tile of every source, times the augmented variants per tile.
@@ -83,6 +104,14 @@ public struct ExportPlan: Sendable {
 }
 
 extension ExportPlan {
+    /// The recipe's rescaling and every source's sizes before and after, for the manifest.
+    public var rescaling: Manifest.Rescaling? {
+        recipe.rescale.map { r in
+            Manifest.Rescaling(pixelSize: r.pixelSize, sourcePixelSize: r.sourcePixelSize.map { [$0.x, $0.y] },
+                               useMetadata: r.useMetadata, filter: r.filter.rawValue, sources: sources.compactMap(\.rescale))
+        }
+    }
+
     /// The plan as JSON for `trainset export --plan-only`: what would be written, from which
     /// inputs, with which labels, without touching the output.
     public func summaryJSON() throws -> String {
@@ -103,10 +132,14 @@ extension ExportPlan {
             var inputs: [Manifest.InputFile]
             var matching: Manifest.Matching?
             var labelMapping: MappingReport?
+            /// The annotation files' objects: issues, skipped objects, the object labels' report.
+            var objects: Manifest.Objects?
+            var sampling: Manifest.Sampling?
+            var rescaling: Manifest.Rescaling?
             var warnings: [String]
             enum CodingKeys: String, CodingKey {
-                case output, tiles, bundle, classes, sources, inputs, matching, warnings
-                case labelMapping = "label_mapping"
+                case output, tiles, bundle, classes, sources, inputs, matching, warnings, objects, sampling
+                case labelMapping = "label_mapping", rescaling = "rescale"
             }
         }
         let summary = Summary(
@@ -115,7 +148,8 @@ extension ExportPlan {
                 SourceSummary(path: $0.path, key: $0.key, label: $0.label >= 0 ? classNames[Int($0.label)] : nil,
                               width: $0.width, height: $0.height, tiles: $0.tiles.count * variants)
             },
-            inputs: inputs, matching: matching, labelMapping: labelMapping, warnings: warnings)
+            inputs: inputs, matching: matching, labelMapping: labelMapping, objects: objects?.manifest,
+            sampling: sampling, rescaling: rescaling, warnings: warnings)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(summary), as: UTF8.self)

@@ -14,16 +14,17 @@ public enum Planner {
     ///
     /// `select`, when given, sees the paths of every image the recipe selects, in plan order, and
     /// returns the run of them to plan (a shard's): only those images' headers are read and only
-    /// their files hashed.
+    /// their files hashed. `balance` false skips `sampling.balance`, for a shard whose plan file
+    /// records the tiles the balance over every source kept.
     public static func plan(recipeAt recipeURL: URL, output: String? = nil, overwrite: Bool = false,
-                            select: (([String]) throws(ExportError) -> Range<Int>)? = nil)
+                            select: (([String]) throws(ExportError) -> Range<Int>)? = nil, balance: Bool = true)
         throws(ExportError) -> ExportPlan {
         let (recipe, text) = try Recipe.load(recipeURL)
         let recipeDirectory = recipeURL.deletingLastPathComponent()
         let root = URL(fileURLWithPath: recipe.inputs.root, relativeTo: recipeDirectory).standardizedFileURL
         let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? defaultOutput(recipe, at: recipeURL)
         return try plan(recipe: recipe, text: text, recipeURL: recipeURL, root: root, output: outputURL, overwrite: overwrite,
-                        select: select)
+                        select: select, balance: balance)
     }
 
     /// The recipe's `output.path`, relative to the recipe's directory.
@@ -34,7 +35,8 @@ public enum Planner {
     /// Plans a parsed recipe against an explicit input root and output, as `verify` does when it
     /// re-derives a bundle from the recipe text embedded in its manifest.
     public static func plan(recipe: Recipe, text: String, recipeURL: URL, root: URL, output outputURL: URL,
-                            overwrite: Bool, select: (([String]) throws(ExportError) -> Range<Int>)? = nil)
+                            overwrite: Bool, select: (([String]) throws(ExportError) -> Range<Int>)? = nil,
+                            balance: Bool = true)
         throws(ExportError) -> ExportPlan {
         guard FileSystem.isDirectory(root) else {
             throw ExportError(.input, FileSystem.display(recipeURL), "inputs.root: directory \(FileSystem.display(root)) not found")
@@ -43,12 +45,15 @@ public enum Planner {
         if let study = recipe.inputs.studyFile {
             let url = try state.inside(study, field: "inputs.study_file")
             do {
-                state.study = StudyFacts.make(try IDRStudy(contentsOf: url))
+                let idr = try IDRStudy(contentsOf: url)
+                state.study = StudyFacts.make(idr)
+                state.termSources = idr.termSources
             } catch {
                 throw ExportError(.input, error.location(default: state.shown(study)), error.message)
             }
             try state.record(study, url: url, role: "study_file")
         }
+        try state.loadClassTable()
         var candidates = try state.candidates()
         let linked = try recipe.samples.map { (config) throws(ExportError) in
             try state.linkSamples(config, candidates: candidates, recipeDirectory: recipeURL.deletingLastPathComponent())
@@ -59,6 +64,8 @@ public enum Planner {
         var first: (path: String, info: ImageInfo)?
         let grid = try state.gridSpec()
         let readOptions = ReadOptions(palette: recipe.channels.palette == .rgb ? .rgb : .indices)
+        let groupColumn = try state.balanceGroupColumn()
+        var groups: [String] = []
         for candidate in candidates {
             let info: ImageInfo
             do {
@@ -87,25 +94,50 @@ public enum Planner {
                                   "channels.select names channel \(bad) but the image has \(info.channels) (0…\(info.channels - 1))")
             }
             try state.record(candidate.path, url: candidate.url, role: "image")
-            let tiles = TileGrid.tiles(imageWidth: info.width, imageHeight: info.height, spec: grid)
+            let rescaled = try recipe.rescale.map { (r) throws(ExportError) in
+                try Rescaling.plan(r, info: info, path: candidate.path, url: candidate.url)
+            }
+            let (width, height) = (rescaled?.width ?? info.width, rescaled?.height ?? info.height)
+            let (tiles, gridShape) = TileSelection.positions(recipe, grid: grid, width: width, height: height,
+                                                             sourceSHA256: state.sha256(of: candidate.path))
             let link = linked?.link(of: candidate)
             sources.append(ExportPlan.Source(
                 path: candidate.path, url: candidate.url, key: candidate.key, label: candidate.label,
                 sampleRow: link?.sampleRow, group: link?.group, split: link?.split,
-                width: info.width, height: info.height, channels: info.channels, tiles: tiles,
+                width: width, height: height, channels: info.channels, tiles: tiles,
                 instanceMask: try state.mask(recipe.labels.instanceMasks, for: candidate, role: "instance_mask"),
-                semanticMask: try state.mask(recipe.labels.semanticMasks, for: candidate, role: "semantic_mask")))
+                semanticMask: try state.mask(recipe.labels.semanticMasks, for: candidate, role: "semantic_mask"),
+                imageLabels: candidate.imageLabels,
+                // Annotation coordinates and recorded sizes refer to the file as read, before rescaling.
+                objects: try state.objects(for: candidate, width: info.width, height: info.height),
+                grid: gridShape, rescale: rescaled))
+            groups.append(groupColumn.map { state.table!.value(row: candidate.row!, column: $0) } ?? candidate.path)
         }
         guard let first else {
             throw ExportError(.input, state.recipeFile, "the recipe selects no images (\(state.selectionDescription))")
         }
-        let tileCount = sources.reduce(0) { $0 + $1.tiles.count } * (recipe.augmentation?.variants ?? 1)
-        // A shard may hold only images too small for a tile; the whole plan was checked.
-        guard tileCount > 0 || select != nil else {
-            throw ExportError(.mismatch, state.recipeFile,
-                              "tiling gives no tiles: every image is smaller than \(grid.tileWidth)x\(grid.tileHeight) and tiling.edge is drop")
-        }
+        let objects = try state.finishObjects()
+        try state.checkSchemaKinds(objects: objects)
         let indices = recipe.channels.select ?? Array(0..<first.info.channels)
+        let planned = sources.reduce(0) { $0 + $1.tiles.count }
+        let sampling = try recipe.sampling.map { (config) throws(ExportError) in
+            var config = config
+            if !balance { config.balance = nil }
+            return try TileSelection.apply(config, to: &sources, groups: groups, context: TileSelection.Context(
+                seed: recipe.seed, edge: grid.edge, palette: recipe.channels.palette, channelIndices: indices,
+                sha256: Dictionary(state.inputs.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
+                classIDs: state.classIDs, classNames: state.classNames))
+        }
+        let tileCount = sources.reduce(0) { $0 + $1.tiles.count } * (recipe.augmentation?.variants ?? 1)
+        // A shard may hold only images too small for a tile, or sources whose tiles sampling
+        // dropped; the whole plan was checked.
+        guard tileCount > 0 || select != nil else {
+            let why = planned > 0 ? "sampling keeps none of the \(planned) planned tiles (see --plan-only)"
+                : recipe.sampling?.randomTiles != nil
+                ? "every image is smaller than \(grid.tileWidth)x\(grid.tileHeight), so no random tile fits"
+                : "every image is smaller than \(grid.tileWidth)x\(grid.tileHeight) and tiling.edge is drop"
+            throw ExportError(.mismatch, state.recipeFile, "tiling gives no tiles: \(why)")
+        }
         let names = recipe.channels.names ?? indices.indices.map { "c\($0)" }
         if names.count != indices.count {
             throw ExportError(.recipe, state.recipeFile,
@@ -116,16 +148,20 @@ public enum Planner {
             pixelType: Augmentation.outputPixelType(recipe.augmentation, input: first.info.pixelType,
                                                     channels: indices.count, grid: grid),
             channelNames: names,
-            instanceMasks: recipe.labels.instanceMasks != nil, semanticMasks: recipe.labels.semanticMasks != nil,
-            deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle)
-        return ExportPlan(
+            instanceMasks: recipe.labels.instanceMasks != nil || recipe.labels.objects?.rasterize.instance == true,
+            semanticMasks: recipe.labels.semanticMasks != nil || recipe.labels.objects?.rasterize.semantic == true,
+            deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle,
+            objects: objects?.kinds ?? .none, imageLabels: recipe.labels.imageLabels != nil)
+        var plan = ExportPlan(
             recipe: recipe, recipeText: text, recipePath: FileSystem.display(recipeURL), root: root, output: outputURL,
             overwrite: overwrite, sources: sources, classNames: state.classNames, classIDs: state.classIDs,
             labelSchema: state.labelSchema.map { ExportPlan.SchemaInfo(path: $0.path, schema: $0.schema, text: $0.text) },
             inputs: state.inputs,
             matching: state.matching, labelMapping: state.mapping, study: state.study,
-            samples: linked?.result, spec: spec, grid: grid,
-            sourceChannelIndices: indices, warnings: state.warnings)
+            samples: linked?.result, objects: objects, spec: spec, grid: grid,
+            sourceChannelIndices: indices, warnings: state.warnings, sampling: sampling)
+        plan.imageLabelColumns = state.imageLabelColumns
+        return plan
     }
 }
 
@@ -137,6 +173,8 @@ struct Candidate {
     var label: Int32
     /// The annotation row, when the image came from a table.
     var row: Int?
+    /// Multi-label image classes (bundle class ids, ascending).
+    var imageLabels: [Int32] = []
 }
 
 /// The working state of planning: inputs recorded so far, reports and warnings.
@@ -154,6 +192,14 @@ struct PlanState {
     var labelSchema: (path: String, schema: Schema, text: String)?
     var table: AnnotationTable?
     var study: Manifest.Study?
+    /// The class list when the classes come from a recipe list rather than a schema.
+    var classList: ClassList?
+    /// The study file's ontology declarations, for IDR accessions.
+    var termSources: TermSources?
+    /// Annotation files read so far and what became of their objects (ObjectPlanning.swift).
+    var objects = ObjectPlanning()
+    /// The value and accession columns `labels.image_labels` read.
+    var imageLabelColumns: (values: [String], terms: [String]) = ([], [])
 
     init(recipe: Recipe, recipeFile: String, root: URL) {
         self.recipe = recipe
@@ -183,6 +229,21 @@ struct PlanState {
             throw ExportError(.input, recipeFile, "\(field): file '\(relative)' not found under \(root.path)")
         }
         return url
+    }
+
+    /// The SHA-256 recorded for an input.
+    func sha256(of path: String) -> String { inputs.last { $0.path == path }?.sha256 ?? "" }
+
+    /// The annotation column that names each source's balance group, if the recipe gives one.
+    func balanceGroupColumn() throws(ExportError) -> Int? {
+        guard let name = recipe.sampling?.balance?.groupColumn, let table, let file = recipe.inputs.annotations?.file else {
+            return nil
+        }
+        do {
+            return try table.columnIndex(named: name)
+        } catch {
+            throw ExportError(.mismatch, error.location(default: shown(file)), "sampling.balance.group_column: \(error.message)")
+        }
     }
 
     /// Hashes an input once and lists it in the manifest.
@@ -262,6 +323,9 @@ struct PlanState {
         if let labels = recipe.labels.imageClass {
             candidates = try label(candidates, table: table, spec: labels, file: spec.file, skipped: &skipped)
         }
+        if let labels = recipe.labels.imageLabels {
+            candidates = try imageLabels(candidates, table: table, spec: labels, file: spec.file, skipped: &skipped)
+        }
         matching = Manifest.Matching(
             keys: spec.keys, matched: result.matched.count,
             rowsWithoutImage: result.missing.map { "\($0.key)" },
@@ -273,44 +337,10 @@ struct PlanState {
     /// policies for empty and unknown values.
     mutating func label(_ candidates: [Candidate], table: AnnotationTable, spec: Recipe.ImageClass, file: String,
                         skipped: inout [String]) throws(ExportError) -> [Candidate] {
-        var normalizer: LabelNormalizer
+        var normalizer = normalizer(match: spec.match)
         // Internally a label is the class's position in `classNames`; `classIDs` maps it to the
         // id the bundle stores (a schema's own ids, else the position).
-        var position: [Int: Int] = [:]
-        if let path = spec.schema {
-            let url = try inside(path, field: "labels.image_class.schema")
-            let schema: Schema
-            let text: String
-            do {
-                text = try String(contentsOf: url, encoding: .utf8)
-            } catch {
-                throw ExportError(.input, shown(path), "cannot read the schema as UTF-8 text: \(error.localizedDescription)")
-            }
-            do {
-                schema = try Schema.load(contentsOf: url)
-            } catch {
-                throw ExportError(.input, shown(path), error.description.hasPrefix(url.path)
-                                  ? String(error.description.dropFirst(url.path.count + 2)) : error.description)
-            }
-            try record(path, url: url, role: "label_schema")
-            let ordered = schema.classes.sorted { $0.id < $1.id }
-            classNames = ordered.map(\.name)
-            classIDs = ordered.map(\.id)
-            for (i, c) in ordered.enumerated() { position[c.id] = i }
-            labelSchema = (path, schema, text)
-            normalizer = LabelNormalizer(schema: schema)
-        } else {
-            let classes: ClassList
-            do {
-                classes = try ClassList(names: spec.classes)
-            } catch {
-                throw ExportError(.recipe, recipeFile, "labels.image_class.classes: \(error.message)")
-            }
-            classNames = classes.classes.map(\.name)
-            classIDs = Array(classNames.indices)
-            for i in classNames.indices { position[i] = i }
-            normalizer = LabelNormalizer(classes: classes, matching: spec.match == .exact ? .exact : .caseInsensitive)
-        }
+        let position = Dictionary(uniqueKeysWithValues: classIDs.enumerated().map { ($1, $0) })
         let column: Int
         let termColumn: Int?
         var field = "labels.image_class.column"
@@ -329,17 +359,10 @@ struct PlanState {
             let term = termColumn.flatMap { Self.term(table.value(row: row, column: $0), bases: labelSchema?.schema.termBases ?? [:]) }
             let id = normalizer.normalize(value, term: term, at: location).flatMap { position[$0] }
             if value.trimmingCharacters(in: .whitespaces).isEmpty {
-                switch spec.unlabeled {
-                case .error:
-                    throw ExportError(.input, location,
-                                      "'\(spec.column)' is empty for \(candidate.key) (\(candidate.path)); set labels.image_class.unlabeled to skip or keep")
-                case .skip:
-                    skipped.append(candidate.path)
-                    continue
-                case .keep:
-                    out.append(candidate)
-                    continue
-                }
+                try Self.unlabeled(candidate, spec.unlabeled, into: &out, skipped: &skipped, error: ExportError(
+                    .input, location,
+                    "'\(spec.column)' is empty for \(candidate.key) (\(candidate.path)); set labels.image_class.unlabeled to skip or keep"))
+                continue
             }
             guard let id else {
                 if spec.unknown == .skip {
@@ -352,15 +375,7 @@ struct PlanState {
             candidate.label = Int32(id)
             out.append(candidate)
         }
-        let report = normalizer.report
-        if spec.unknown == .error {
-            do {
-                try report.check(.error)
-            } catch {
-                throw ExportError(.mismatch, shown(file), "column '\(spec.column)': \(error.message)")
-            }
-        }
-        mapping = report
+        mapping = try checkedReport(normalizer, failOnUnknown: spec.unknown == .error, at: shown(file), what: "column '\(spec.column)'")
         return out
     }
 
@@ -380,28 +395,7 @@ struct PlanState {
         switch source {
         case .file(let t), .objectsDirectory(let t): template = t
         }
-        let imageVariables: Set<String> = ["stem", "name", "dir"]
-        let parsed: PathTemplate
-        do {
-            parsed = try PathTemplate(template)
-        } catch {
-            throw ExportError(.recipe, recipeFile, "labels.\(role)s: \(error.message)")
-        }
-        let fromImage = parsed.variables.allSatisfy(imageVariables.contains)
-        guard fromImage || (candidate.row != nil && !parsed.variables.contains(where: imageVariables.contains)) else {
-            throw ExportError(.recipe, recipeFile,
-                              "labels.\(role)s: '\(template)' must use either image variables ({stem}, {name}, {dir}) or, with an annotation table, column names, not both")
-        }
-        let relative: String
-        do {
-            if fromImage {
-                relative = try parsed.path(forImage: candidate.path)
-            } else {
-                relative = try parsed.path(forRow: candidate.row!, of: table!)
-            }
-        } catch {
-            throw ExportError(.recipe, recipeFile, "labels.\(role)s: \(error.message)")
-        }
+        let relative = try expand(template, for: candidate, field: "labels.\(role)s")
         let url = root.appendingPathComponent(relative)
         switch source {
         case .file:

@@ -74,6 +74,19 @@ public struct Recipe: Sendable, Equatable {
         public var imageClass: ImageClass?
         public var instanceMasks: MaskSource?
         public var semanticMasks: MaskSource?
+        /// Multi-label image classes from several columns (RecipeObjects.swift).
+        public var imageLabels: ImageLabels?
+        /// Boxes, points and polygons per image (RecipeObjects.swift).
+        public var objects: Objects?
+
+        public init(imageClass: ImageClass? = nil, instanceMasks: MaskSource? = nil, semanticMasks: MaskSource? = nil,
+                    imageLabels: ImageLabels? = nil, objects: Objects? = nil) {
+            self.imageClass = imageClass
+            self.instanceMasks = instanceMasks
+            self.semanticMasks = semanticMasks
+            self.imageLabels = imageLabels
+            self.objects = objects
+        }
     }
 
     public enum PaletteChoice: String, Sendable, Equatable, CaseIterable { case indices, rgb }
@@ -114,6 +127,10 @@ public struct Recipe: Sendable, Equatable {
     public var samples: SamplesConfig?
     /// Augmented variants of every tile (specs/augmentation/v1.md).
     public var augmentation: AugmentationPipeline?
+    /// Random positions, foreground filter and class balance (§8).
+    public var sampling: Sampling? = nil
+    /// Resampling to one physical pixel size before tiling (§9).
+    public var rescale: Rescale? = nil
 }
 
 extension Recipe {
@@ -293,7 +310,8 @@ struct RecipeReader {
 
     func recipe(_ node: Node) throws(ExportError) -> Recipe {
         let top = try mapping(node, "", allowed: ["recipe_version", "dataset", "seed", "inputs", "labels",
-                                                  "channels", "tiling", "output", "samples", "augmentation"],
+                                                  "channels", "tiling", "output", "samples", "augmentation",
+                                                  "sampling", "rescale"],
                               required: ["recipe_version", "dataset", "inputs", "tiling", "output"])
         let version = try int(top["recipe_version"]!, "recipe_version")
         guard Recipe.supportedVersions.contains(version) else {
@@ -308,11 +326,11 @@ struct RecipeReader {
             seed = v
         }
         let inputs = try self.inputs(top["inputs"]!)
-        let labels = try top["labels"].map { (n) throws(ExportError) in try self.labels(n) }
-            ?? Labels(imageClass: nil, instanceMasks: nil, semanticMasks: nil)
+        let labels = try top["labels"].map { (n) throws(ExportError) in try self.labels(n) } ?? Labels()
         if labels.imageClass != nil && inputs.annotations == nil {
             throw fail(top["labels"], "labels.image_class", "needs an annotation table: add inputs.annotations")
         }
+        try checkObjectSections(labels, inputs: inputs, labelsNode: top["labels"], augmentation: top["augmentation"])
         return Recipe(
             recipeVersion: version,
             dataset: try dataset(top["dataset"]!),
@@ -324,7 +342,9 @@ struct RecipeReader {
             tiling: try tiling(top["tiling"]!),
             output: try output(top["output"]!),
             samples: try top["samples"].map { (n) throws(ExportError) in try samples(n) },
-            augmentation: try top["augmentation"].map { (n) throws(ExportError) in try augmentation(n) })
+            augmentation: try top["augmentation"].map { (n) throws(ExportError) in try augmentation(n) },
+            sampling: try top["sampling"].map { (n) throws(ExportError) in try sampling(n, labels: labels, inputs: inputs) },
+            rescale: try top["rescale"].map { (n) throws(ExportError) in try rescale(n) })
     }
 
     func dataset(_ node: Node) throws(ExportError) -> Dataset {
@@ -397,28 +417,22 @@ struct RecipeReader {
     }
 
     func labels(_ node: Node) throws(ExportError) -> Labels {
-        let m = try mapping(node, "labels", allowed: ["image_class", "instance_masks", "semantic_masks"])
+        let m = try mapping(node, "labels", allowed: ["image_class", "instance_masks", "semantic_masks", "image_labels", "objects"])
         return Labels(
             imageClass: try m["image_class"].map { (n) throws(ExportError) in try imageClass(n) },
             instanceMasks: try m["instance_masks"].map { (n) throws(ExportError) in
                 try maskSource(n, "labels.instance_masks", allowObjects: true) },
             semanticMasks: try m["semantic_masks"].map { (n) throws(ExportError) in
-                try maskSource(n, "labels.semantic_masks", allowObjects: false) })
+                try maskSource(n, "labels.semantic_masks", allowObjects: false) },
+            imageLabels: try m["image_labels"].map { (n) throws(ExportError) in try imageLabels(n) },
+            objects: try m["objects"].map { (n) throws(ExportError) in try objects(n) })
     }
 
     func imageClass(_ node: Node) throws(ExportError) -> ImageClass {
         let p = "labels.image_class"
         let m = try mapping(node, p, allowed: ["column", "classes", "schema", "term_column", "match", "unlabeled", "unknown"],
                             required: ["column"])
-        var classes: [String] = []
-        switch (m["classes"], m["schema"]) {
-        case (let list?, nil):
-            classes = try stringList(list, "\(p).classes")
-            guard !classes.isEmpty else { throw fail(list, "\(p).classes", "list at least one class") }
-        case (nil, .some): break
-        case (nil, nil): throw fail(node, p, "give the classes: 'classes' (a list) or 'schema' (a label schema file)")
-        default: throw fail(m["schema"], p, "give either 'classes' or 'schema', not both")
-        }
+        let (classes, schema) = try classSource(node, m, p, required: true)
         let termColumn = try m["term_column"].map { (n) throws(ExportError) in try nonEmptyString(n, "\(p).term_column") }
         if termColumn != nil && m["schema"] == nil {
             throw fail(m["term_column"], "\(p).term_column", "matches ontology terms, which only a schema has; add 'schema'")
@@ -426,7 +440,7 @@ struct RecipeReader {
         return ImageClass(
             column: try nonEmptyString(m["column"]!, "\(p).column"),
             classes: classes,
-            schema: try m["schema"].map { (n) throws(ExportError) in try nonEmptyString(n, "\(p).schema") },
+            schema: schema,
             termColumn: termColumn,
             match: try m["match"].map { (n) throws(ExportError) in try choice(n, "\(p).match", MatchMode.self) } ?? .exact,
             unlabeled: try m["unlabeled"].map { (n) throws(ExportError) in

@@ -16,8 +16,10 @@ public struct ReplayResult: Sendable, Codable, Equatable {
     /// The regenerated pixels and masks equal the stored ones exactly.
     public var pixelsMatch: Bool
     public var masksMatch: Bool
+    /// The regenerated boxes, points, polygons and image labels equal the stored ones.
+    public var objectsMatch: Bool
 
-    public var passed: Bool { parametersMatch && pixelsMatch && masksMatch }
+    public var passed: Bool { parametersMatch && pixelsMatch && masksMatch && objectsMatch }
 }
 
 /// Regenerates tiles from the inputs, the recipe embedded in the bundle and the tiles' stored
@@ -52,6 +54,7 @@ public enum Replayer {
                 (variants, stored) = (v, p)
             }
             var results: [ReplayResult] = []
+            let storedObjects = try reader.objects()
             var cache: (path: String, targets: SampleTargets)?
             for i in indices {
                 let path = paths[Int(source[i])]
@@ -62,8 +65,8 @@ public enum Replayer {
                 if cache?.path != path { cache = (path, try Exporter.loadTargets(planned, plan: plan)) }
                 let targets = cache!.targets
                 var result = ReplayResult(tile: i, source: path, x: xs[i], y: ys[i], variant: nil,
-                                          parametersMatch: true, pixelsMatch: false, masksMatch: false)
-                let image: ImageBuffer, instances: LabelImage?, semantic: LabelImage?
+                                          parametersMatch: true, pixelsMatch: false, masksMatch: false, objectsMatch: false)
+                let image: ImageBuffer, instances: LabelImage?, semantic: LabelImage?, objects: TileObjects?
                 if let pipeline = recipe.augmentation {
                     let k = Int(variants[i])
                     result.variant = k
@@ -75,13 +78,17 @@ public enum Replayer {
                     let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: plan.grid.edge,
                                                   padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter)
                     (image, instances, semantic) = (out.image, out.instances, out.semantic)
+                    objects = ObjectTiling.objects(of: out, source: planned, plan: plan)
                 } else {
                     image = TileExtractor.extract(targets.image, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue)
                     instances = targets.instances.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) }
                     semantic = targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) }
+                    objects = ObjectTiling.objects(of: targets, tile: tile, source: planned, plan: plan)
                 }
                 result.pixelsMatch = try reader.tileImage(i) == image
                 result.masksMatch = try reader.instanceMask(i) == instances && reader.semanticMask(i) == semantic
+                result.objectsMatch = (objects?.stored ?? TileObjects()) == storedObjects.objects(ofTile: i)
+                    && planned.imageLabels == storedObjects.imageLabels(ofTile: i)
                 results.append(result)
             }
             return results

@@ -75,7 +75,8 @@ public enum ShardExport {
             plan = wholePlan.restricted(toShard: index, of: shardPlan)
         } else {
             let shown = FileSystem.display(planFile!)
-            plan = try Planner.plan(recipeAt: recipeURL, select: shardPlan.selection(shard: index, planFile: shown))
+            plan = try Planner.plan(recipeAt: recipeURL, select: shardPlan.selection(shard: index, planFile: shown), balance: false)
+            try shardPlan.applySummaries(to: &plan, shard: index, planFile: shown)
             try shardPlan.check(plan, shard: index, planFile: shown)
             plan.shard = identity
         }

@@ -9,7 +9,7 @@ import Foundation
 public struct ShardPlan: Sendable, Codable, Equatable {
     public struct Format: Sendable, Codable, Equatable {
         public var name = ShardPlan.formatName
-        public var version = "1.0.0"
+        public var version = "1.1.0"
     }
 
     /// One source image of the whole plan, in plan order.
@@ -20,6 +20,19 @@ public struct ShardPlan: Sendable, Codable, Equatable {
         public var height: Int
         /// Bundle tiles cut from it (grid tiles times augmented variants).
         public var tiles: Int
+        /// With `sampling`: the `[x, y]` origins of the tile positions the whole plan kept, in
+        /// bundle order. The class balance weighs every source's tiles against every other's, so a
+        /// shard cannot decide it from its own images (specs/shard-plan/v1.md §4).
+        public var keptTiles: [[Int]]? = nil
+        enum CodingKeys: String, CodingKey { case path, width, height, tiles, keptTiles = "kept_tiles" }
+    }
+
+    /// Manifest members that describe the whole export and that a shard reading only its own
+    /// images could not compute; every shard's manifest carries these (bundle format §13.1).
+    public struct Summaries: Sendable, Codable, Equatable {
+        /// `objects` without its row counts (which are each shard's own and summed by a merge).
+        public var objects: Manifest.Objects?
+        public var sampling: Manifest.Sampling?
     }
 
     /// One shard: a contiguous run of `sources`.
@@ -63,9 +76,11 @@ public struct ShardPlan: Sendable, Codable, Equatable {
     public var inputs: [Manifest.InputFile]
     public var sources: [Source]
     public var shards: [Shard]
+    /// Present when the recipe has `labels.objects` or `sampling`.
+    public var summaries: Summaries? = nil
 
     enum CodingKeys: String, CodingKey {
-        case format, bundle, inputs, sources, shards
+        case format, bundle, inputs, sources, shards, summaries
         case planID = "plan_id", recipeSHA256 = "recipe_sha256", shardCount = "shard_count"
     }
 
@@ -77,8 +92,10 @@ public struct ShardPlan: Sendable, Codable, Equatable {
             throw ExportError(.recipe, plan.recipePath, "cannot make \(count) shards: the recipe selects \(plan.sources.count) "
                               + "images and a shard holds at least one; use --shards \(plan.sources.count) or fewer")
         }
+        let sampled = plan.sampling != nil
         let sources = plan.sources.map {
-            Source(path: $0.path, width: $0.width, height: $0.height, tiles: $0.tiles.count * plan.variants)
+            Source(path: $0.path, width: $0.width, height: $0.height, tiles: $0.tiles.count * plan.variants,
+                   keptTiles: sampled ? $0.tiles.map { [$0.rect.x, $0.rect.y] } : nil)
         }
         var shards: [Shard] = []
         var firstTile = 0
@@ -91,6 +108,9 @@ public struct ShardPlan: Sendable, Codable, Equatable {
         var shardPlan = ShardPlan(
             planID: "", recipeSHA256: FileDigest.of(data: Data(plan.recipeText.utf8)), shardCount: count,
             bundle: BundleFacts(plan.spec), inputs: plan.inputs, sources: sources, shards: shards)
+        if plan.objects != nil || plan.sampling != nil {
+            shardPlan.summaries = Summaries(objects: plan.objects?.manifest, sampling: plan.sampling)
+        }
         shardPlan.planID = shardPlan.identity()
         return shardPlan
     }
@@ -143,7 +163,10 @@ public struct ShardPlan: Sendable, Codable, Equatable {
     func identity() -> String {
         var text = "trainset-shard-plan/v1\nrecipe\t\(recipeSHA256)\n"
         for input in inputs { text += "input\t\(input.sha256)\t\(input.path)\n" }
-        for s in sources { text += "source\t\(s.path)\t\(s.width)\t\(s.height)\t\(s.tiles)\n" }
+        for s in sources {
+            text += "source\t\(s.path)\t\(s.width)\t\(s.height)\t\(s.tiles)\n"
+            if let kept = s.keptTiles { text += "kept\t" + kept.map { $0.map(String.init).joined(separator: ",") }.joined(separator: " ") + "\n" }
+        }
         for s in shards { text += "shard\t\(s.index)\t\(s.firstSource)\t\(s.sources)\n" }
         return "sha256:" + FileDigest.of(data: Data(text.utf8))
     }
@@ -226,6 +249,32 @@ public struct ShardPlan: Sendable, Codable, Equatable {
         }
     }
 
+    /// Gives a shard's own plan what only the whole plan knows: the tiles sampling kept (the
+    /// balance ran over every source) and the whole export's `objects` and `sampling` manifest
+    /// members, so that every shard's manifest carries the same ones (bundle format §13.1).
+    func applySummaries(to plan: inout ExportPlan, shard index: Int, planFile: String) throws(ExportError) {
+        for (i, planned) in zip(plan.sources.indices, sources[shards[index].sourceRange]) {
+            guard let kept = planned.keptTiles else { continue }
+            // The kept tiles are an ordered subsequence of the positions the shard planned.
+            var next = 0, keep: [Int] = []
+            for (j, tile) in plan.sources[i].tiles.enumerated() where next < kept.count && kept[next] == [tile.rect.x, tile.rect.y] {
+                keep.append(j)
+                next += 1
+            }
+            guard next == kept.count else {
+                throw ExportError(.mismatch, planFile, "is stale: \(planned.path) no longer has a tile at "
+                                  + "\(kept[next]) where the plan keeps one; re-run trainset plan and export every shard again")
+            }
+            plan.sources[i].tiles = keep.map { plan.sources[i].tiles[$0] }
+            plan.sources[i].foreground = plan.sources[i].foreground.map { f in keep.map { f[$0] } }
+        }
+        plan.spec.tileCount = plan.tileCount
+        if let summaries {
+            if let objects = summaries.objects { plan.objects?.manifest = objects }
+            plan.sampling = summaries.sampling
+        }
+    }
+
     /// Refuses a shard plan made from other inputs than the plan file's: every input the shard
     /// read must be in the plan with the same SHA-256, and its images and bundle shape must be the
     /// planned ones.
@@ -238,7 +287,9 @@ public struct ShardPlan: Sendable, Codable, Equatable {
                               + "\(was) when the plan was made; \(stale)")
         }
         for (source, planned) in zip(plan.sources, sources[shards[index].sourceRange]) {
-            let now = Source(path: source.path, width: source.width, height: source.height, tiles: source.tiles.count * plan.variants)
+            // The kept tiles themselves were matched by `applySummaries`.
+            let now = Source(path: source.path, width: source.width, height: source.height, tiles: source.tiles.count * plan.variants,
+                             keptTiles: planned.keptTiles)
             guard now == planned else {
                 throw ExportError(.mismatch, planFile, "is stale: \(source.path) is \(now.width)x\(now.height) with \(now.tiles) tiles, "
                                   + "planned \(planned.width)x\(planned.height) with \(planned.tiles); \(stale)")

@@ -1,6 +1,7 @@
 import BundleFormat
 import Foundation
 import SampleLinking
+import Tiling
 
 /// The `/tiles`, `/classes` and `/sources` tables of a plan, in the column order of the spec.
 enum Tables {
@@ -61,7 +62,11 @@ enum Tables {
             tiles.columns += [Column("key", .string(key)), Column("augmentation", .int32(variant)),
                               Column("parameters", .string(parameters))]
         }
-        guard let samples = plan.samples else { return [tiles, classes, sources] }
+        let selection = selectionColumns(plan)
+        tiles.columns += selection.tiles
+        sources.columns += selection.sources
+        let grid = selection.grid.map { [$0] } ?? []
+        guard let samples = plan.samples else { return [tiles, classes, sources] + grid }
         // Sample linking appends its columns after the spec's (bundle format §5.4).
         let tileSource = source.map { plan.sources[Int($0)] }
         tiles.columns += [
@@ -73,7 +78,57 @@ enum Tables {
             Column("group", .string(plan.sources.map { $0.group ?? "" })),
             Column("split", .string(plan.sources.map { $0.split ?? "" })),
         ]
-        return [tiles, classes, sources, sampleTable(samples.samples)]
+        return [tiles, classes, sources, sampleTable(samples.samples)] + grid
+    }
+
+    /// What tiling, sampling and rescaling add (bundle format §5.6, §5.7): each tile's grid
+    /// cell and foreground fraction, each source's sizes before rescaling, and `/grid`.
+    static func selectionColumns(_ plan: ExportPlan) -> (tiles: [Column], sources: [Column], grid: Table?) {
+        let tiles = plan.sources.flatMap { s in s.tiles.indices.flatMap { Array(repeating: (s, $0), count: plan.variants) } }
+        var tileColumns: [Column] = [], sourceColumns: [Column] = []
+        var grid: Table?
+        if plan.recipe.sampling?.randomTiles == nil {
+            tileColumns += [Column("grid_row", .int32(tiles.map { Int32($0.0.tiles[$0.1].row) })),
+                            Column("grid_column", .int32(tiles.map { Int32($0.0.tiles[$0.1].column) }))]
+            let g = plan.grid
+            let count = plan.sources.count
+            func repeated(_ v: Int) -> ColumnData { .int32(Array(repeating: Int32(v), count: count)) }
+            grid = Table(path: BundleLayout.grid, columns: [
+                Column("rows", .int32(plan.sources.map { Int32($0.grid?.rows ?? 0) })),
+                Column("columns", .int32(plan.sources.map { Int32($0.grid?.columns ?? 0) })),
+                Column("tile_width", repeated(g.tileWidth)), Column("tile_height", repeated(g.tileHeight)),
+                Column("stride_x", repeated(g.strideX)), Column("stride_y", repeated(g.strideY)),
+                Column("overlap_x", repeated(max(0, g.tileWidth - g.strideX))),
+                Column("overlap_y", repeated(max(0, g.tileHeight - g.strideY))),
+            ])
+        }
+        if plan.recipe.sampling?.foreground != nil {
+            tileColumns.append(Column("foreground", .float64(tiles.map { $0.0.foreground?[$0.1] ?? 0 })))
+        }
+        if plan.recipe.rescale != nil {
+            let r = plan.sources.map { $0.rescale! }
+            sourceColumns += [
+                Column("original_width", .int64(r.map { Int64($0.originalWidth) })),
+                Column("original_height", .int64(r.map { Int64($0.originalHeight) })),
+                Column("original_pixel_size_x", .float64(r.map(\.originalPixelSizeX))),
+                Column("original_pixel_size_y", .float64(r.map(\.originalPixelSizeY))),
+                // The pixel size the tiles have: the rounded size, not the recipe's target, decides it.
+                Column("pixel_size_x", .float64(r.map { $0.originalPixelSizeX * Double($0.originalWidth) / Double($0.width) })),
+                Column("pixel_size_y", .float64(r.map { $0.originalPixelSizeY * Double($0.originalHeight) / Double($0.height) })),
+            ]
+        }
+        return (tileColumns, sourceColumns, grid)
+    }
+
+    /// `/stitch`: the blending windows of the tile size and overlap along x and y, one pair per
+    /// mode (bundle format §5.6), when tiles come from a grid.
+    static func stitchWindows(_ plan: ExportPlan) -> [Column]? {
+        guard plan.recipe.sampling?.randomTiles == nil else { return nil }
+        let g = plan.grid
+        return BlendMode.allCases.flatMap { mode in
+            [Column("\(mode.rawValue)_x", .float64(blendWindow(mode, length: g.tileWidth, overlap: g.tileWidth - g.strideX))),
+             Column("\(mode.rawValue)_y", .float64(blendWindow(mode, length: g.tileHeight, overlap: g.tileHeight - g.strideY)))]
+        }
     }
 
     /// `/samples`: one column per released sample column, typed; missing values are
@@ -102,7 +157,8 @@ enum Tables {
 
 /// The manifest of a plan, before the writer adds dataset digests and the content hash.
 enum ManifestBuilder {
-    static func make(_ plan: ExportPlan) throws -> Manifest {
+    /// `objects` are the groups written, whose row counts the manifest records.
+    static func make(_ plan: ExportPlan, objects: ObjectGroups? = nil) throws -> Manifest {
         var tilesPerClass = Array(repeating: 0, count: plan.classNames.count)
         var sourcesPerClass = Array(repeating: 0, count: plan.classNames.count)
         var unlabeled = 0
@@ -150,6 +206,28 @@ enum ManifestBuilder {
                                                             name: info.schema.name, version: info.schema.version.description, text: info.text)
         }
         manifest.samples = try plan.samples.map { try JSONValue.snakeCased($0.manifest) }
+        manifest.objects = plan.objects.map { o in
+            var section = o.manifest
+            (section.boxes, section.points, section.polygons) = (objects?.boxCount ?? 0, objects?.pointCount ?? 0, objects?.polygonCount ?? 0)
+            section.perClass = plan.classNames.indices.map { i in
+                let rows = objects?.rows(ofClass: Int32(plan.classIDs[i])) ?? (boxes: 0, points: 0, polygons: 0)
+                return .init(id: plan.classIDs[i], name: plan.classNames[i], boxes: rows.boxes, points: rows.points, polygons: rows.polygons)
+            }
+            return section
+        }
+        if plan.recipe.labels.imageLabels != nil {
+            manifest.imageLabels = Manifest.ImageLabels(
+                columns: plan.imageLabelColumns.values, termColumns: plan.imageLabelColumns.terms,
+                perClass: plan.classNames.indices.map { i in
+                    let id = Int32(plan.classIDs[i])
+                    let carrying = plan.sources.filter { $0.imageLabels.contains(id) }
+                    return Manifest.ClassCount(id: Int(id), name: plan.classNames[i],
+                                               tiles: carrying.reduce(0) { $0 + $1.tiles.count } * plan.variants, sources: carrying.count)
+                },
+                unlabeledSources: plan.sources.filter(\.imageLabels.isEmpty).count)
+        }
+        manifest.sampling = plan.sampling
+        manifest.rescaling = plan.rescaling
         return manifest
     }
 }

@@ -19,7 +19,8 @@ public struct VerifyReport: Sendable, Codable, Equatable {
         public var source: String
         public var x: Int64
         public var y: Int64
-        /// What differs: `pixels`, `instance_mask`, `semantic_mask`, `label`, `position`.
+        /// What differs: `pixels`, `instance_mask`, `semantic_mask`, `label`, `position`, `objects`
+        /// (boxes, points, polygons or image labels).
         public var parts: [String]
     }
 
@@ -123,6 +124,7 @@ public enum Verifier {
         let readerA = try BundleReader(opening: a)
         let readerB = try BundleReader(opening: b)
         var out: [VerifyReport.TileDifference] = []
+        let objectsA = try readerA.objects(), objectsB = try readerB.objects()
         for i in 0..<min(summaryA.tileCount, summaryB.tileCount) {
             var parts: [String] = []
             if summaryA.sourcePath(ofTile: i) != summaryB.sourcePath(ofTile: i)
@@ -133,6 +135,10 @@ public enum Verifier {
             if try readerA.tileImage(i) != readerB.tileImage(i) { parts.append("pixels") }
             if try readerA.instanceMask(i) != readerB.instanceMask(i) { parts.append("instance_mask") }
             if try readerA.semanticMask(i) != readerB.semanticMask(i) { parts.append("semantic_mask") }
+            if objectsA.objects(ofTile: i) != objectsB.objects(ofTile: i)
+                || objectsA.imageLabels(ofTile: i) != objectsB.imageLabels(ofTile: i) {
+                parts.append("objects")
+            }
             if !parts.isEmpty {
                 out.append(.init(index: i, source: summaryA.sourcePath(ofTile: i), x: summaryA.x[i], y: summaryA.y[i], parts: parts))
             }

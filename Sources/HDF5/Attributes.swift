@@ -99,7 +99,7 @@ struct AttributeOps {
                                    object: aw.object, file: aw.file)
             }
             return try withObjectSpace({ H5Aget_space(attr) }, aw) { (space) throws(HDF5Error) in
-                let count = try spaceDims(space, aw).reduce(1, *)
+                let count = try storedElementCount(space, of: attr, aw)
                 return try withVLStringType(aw) { (type) throws(HDF5Error) in
                     var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
                     guard H5Aread(attr, type, &pointers) >= 0 else {
@@ -122,7 +122,7 @@ struct AttributeOps {
                                    object: aw.object, file: aw.file)
             }
             let count = try withObjectSpace({ H5Aget_space(attr) }, aw) { (s) throws(HDF5Error) in
-                try spaceDims(s, aw).reduce(1, *)
+                try storedElementCount(s, of: attr, aw)
             }
             let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
                 let rc = H5Aread(attr, T.hdf5Type.nativeType(), buffer.baseAddress)

@@ -49,7 +49,9 @@ public struct Dataset: ~Copyable {
             if layout == H5D_CHUNKED {
                 var dims = [hsize_t](repeating: 0, count: max(shape.count, 1))
                 let rank = H5Pget_chunk(dcpl, Int32(dims.count), &dims)
-                guard rank >= 0 else { throw libraryError(.readFailed, "cannot read chunk shape", object: w.object, file: w.file) }
+                guard rank >= 0, dims.prefix(Int(rank)).allSatisfy({ $0 > 0 && Int(exactly: $0) != nil }) else {
+                    throw libraryError(.readFailed, "cannot read chunk shape", object: w.object, file: w.file)
+                }
                 chunks = dims.prefix(Int(rank)).map { Int($0) }
             }
             var filters: [HDF5Filter] = []
@@ -104,7 +106,7 @@ public struct Dataset: ~Copyable {
         return try withObjectSpace({ H5Dget_space(id) }, w) { (fileSpace) throws(HDF5Error) -> R in
             let dims = try spaceDims(fileSpace, w)
             guard let rows else {
-                return try body(chdf5_s_all(), chdf5_s_all(), dims.reduce(1, *))
+                return try body(chdf5_s_all(), chdf5_s_all(), try storedElementCount(dims, of: id, compressed: true, w))
             }
             guard !dims.isEmpty else {
                 throw wrapperError(.shapeMismatch, "a scalar dataset has no rows", object: w.object, file: w.file)
@@ -114,7 +116,7 @@ public struct Dataset: ~Copyable {
             }
             var slabDims = dims
             slabDims[0] = rows.count
-            let count = slabDims.reduce(1, *)
+            let count = try storedElementCount(slabDims, of: id, compressed: true, w)
             if count == 0 { return try body(chdf5_s_all(), chdf5_s_all(), 0) }
             let start = [hsize_t(rows.lowerBound)] + [hsize_t](repeating: 0, count: dims.count - 1)
             let extent = slabDims.map { hsize_t($0) }

@@ -1,4 +1,5 @@
 internal import CHDF5
+import CrashIsolation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,7 +28,17 @@ public struct File: ~Copyable {
     /// (never truncates).
     public init(creating path: String) throws(HDF5Error) {
         self.path = path
-        id = try locked { () throws(HDF5Error) -> hid_t in
+        Breadcrumbs.opened(path)
+        do {
+            id = try Self.create(path)
+        } catch {
+            Breadcrumbs.closed(path)
+            throw error
+        }
+    }
+
+    private static func create(_ path: String) throws(HDF5Error) -> hid_t {
+        try locked { () throws(HDF5Error) -> hid_t in
             let w = Where(file: path, object: nil)
             return try withPropertyList(chdf5_p_file_create(), w) { (fcpl) throws(HDF5Error) -> hid_t in
                 // The file-creation list is also the root group's creation list.
@@ -56,6 +67,7 @@ public struct File: ~Copyable {
     /// lock until it execs, which is over in moments.
     public init(opening path: String, mode: Mode = .readOnly) throws(HDF5Error) {
         self.path = path
+        Breadcrumbs.opened(path)
         var attempts = 0
         var opened: hid_t = -1
         while opened < 0 {
@@ -64,6 +76,9 @@ public struct File: ~Copyable {
             } catch where attempts < 40 && error.stack.contains(where: { $0.contains("unable to lock file") }) {
                 attempts += 1
                 usleep(25_000)
+            } catch {
+                Breadcrumbs.closed(path)
+                throw error
             }
         }
         id = opened
@@ -93,7 +108,10 @@ public struct File: ~Copyable {
     }
 
     deinit {
-        if id >= 0 { locked { _ = H5Fclose(id) } }
+        if id >= 0 {
+            locked { _ = H5Fclose(id) }
+            Breadcrumbs.closed(path)
+        }
     }
 
     /// Flushes and closes the file, reporting failure. Prefer this over letting the value go
@@ -105,6 +123,7 @@ public struct File: ~Copyable {
         let id = self.id
         self.id = -1
         let path = self.path
+        defer { Breadcrumbs.closed(path) }
         try locked { () throws(HDF5Error) in
             let flushed = H5Fflush(id, H5F_SCOPE_LOCAL) >= 0
             let flushStack = flushed ? [] : captureErrorStack()

@@ -1,4 +1,5 @@
 internal import CHDF5
+import CrashIsolation
 
 /// A failure reported by the HDF5 library or detected by this wrapper.
 ///
@@ -73,6 +74,8 @@ public struct HDF5Error: Error, Sendable, CustomStringConvertible {
 /// lock only makes accidental concurrent use safe, never fast.
 enum Library {
     static let lock = RecursiveLock()
+    /// How deeply the current holder of `lock` has nested `locked` calls; guarded by `lock`.
+    nonisolated(unsafe) static var depth = 0
 
     static let opened: Bool = {
         _ = H5open()
@@ -84,7 +87,14 @@ enum Library {
 @inline(__always)
 func locked<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
     Library.lock.lock()
-    defer { Library.lock.unlock() }
+    Library.depth += 1
+    // Only the outermost call is timed: it is the one a looping libhdf5 never returns from.
+    if Library.depth == 1 { Watchdog.enter("libhdf5") }
+    defer {
+        if Library.depth == 1 { Watchdog.leave() }
+        Library.depth -= 1
+        Library.lock.unlock()
+    }
     _ = Library.opened
     // Errors are captured into `HDF5Error`, so the library's own printing to stderr is turned
     // off. In a thread-safe build that setting (like the error stack) is per thread, and

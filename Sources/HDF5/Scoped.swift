@@ -95,8 +95,16 @@ func spaceDims(_ space: hid_t, _ w: Where) throws(HDF5Error) -> [Int] {
     guard rank >= 0 else { throw libraryError(.libraryFailure, "cannot read the dataspace rank", object: w.object, file: w.file) }
     if rank == 0 { return [] }
     var dims = [hsize_t](repeating: 0, count: Int(rank))
-    guard H5Sget_simple_extent_dims(space, &dims, nil) >= 0 else {
+    var maxDims = [hsize_t](repeating: 0, count: Int(rank))
+    guard H5Sget_simple_extent_dims(space, &dims, &maxDims) >= 0 else {
         throw libraryError(.libraryFailure, "cannot read the dataspace extent", object: w.object, file: w.file)
+    }
+    // A damaged header can claim any extent; libhdf5 1.10 opens such datasets without complaint,
+    // and an extent past Int.max would trap in the conversion below.
+    let unlimited = hsize_t.max
+    for (i, (dim, max)) in zip(dims, maxDims).enumerated() where (max != unlimited && dim > max) || Int(exactly: dim) == nil {
+        throw wrapperError(.readFailed, "damaged dataspace: dimension \(i) has extent \(dim), above its maximum \(max)",
+                           object: w.object, file: w.file)
     }
     return dims.map { Int($0) }
 }
@@ -137,4 +145,45 @@ func decodeCStrings(_ pointers: [UnsafeMutablePointer<CChar>?]) -> [String] {
 /// Joins a parent path and a member name.
 func childPath(_ parent: String, _ name: String) -> String {
     parent.hasSuffix("/") ? parent + name : parent + "/" + name
+}
+
+/// The number of elements of `space` for data stored in the file of `object`, refused when the
+/// file is too small to hold them: a damaged header can claim billions of elements, and reading
+/// them would allocate or convert for ever. Every stored element takes at least one byte, or,
+/// through deflate (whose expansion is at most 1032 : 1), at least 1/1032 of one; `compressed`
+/// allows for the latter.
+func storedElementCount(_ space: hid_t, of object: hid_t, compressed: Bool = false, _ w: Where) throws(HDF5Error) -> Int {
+    let count = H5Sget_simple_extent_npoints(space)
+    guard count >= 0 else { throw libraryError(.readFailed, "cannot count the elements", object: w.object, file: w.file) }
+    return try checkStored(Int(count), of: object, compressed: compressed, w)
+}
+
+/// `dims.reduce(1, *)` without overflow, checked against the file size as `storedElementCount` does.
+func storedElementCount(_ dims: [Int], of object: hid_t, compressed: Bool, _ w: Where) throws(HDF5Error) -> Int {
+    var count = 1
+    for dim in dims {
+        let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+        guard !overflow else {
+            throw wrapperError(.readFailed, "damaged header: the extent \(dims) has more elements than memory can address",
+                               object: w.object, file: w.file)
+        }
+        count = product
+    }
+    return try checkStored(count, of: object, compressed: compressed, w)
+}
+
+private func checkStored(_ count: Int, of object: hid_t, compressed: Bool, _ w: Where) throws(HDF5Error) -> Int {
+    let file = H5Iget_file_id(object)
+    guard file >= 0 else { throw libraryError(.readFailed, "cannot find the object's file", object: w.object, file: w.file) }
+    defer { _ = H5Fclose(file) }
+    var size: hsize_t = 0
+    guard H5Fget_filesize(file, &size) >= 0 else {
+        throw libraryError(.readFailed, "cannot read the file size", object: w.object, file: w.file)
+    }
+    let (limit, overflow) = size.multipliedReportingOverflow(by: compressed ? 1032 : 1)
+    guard overflow || hsize_t(count) <= limit else {
+        throw wrapperError(.readFailed, "damaged header: claims \(count) elements in a file of \(size) bytes",
+                           object: w.object, file: w.file)
+    }
+    return count
 }

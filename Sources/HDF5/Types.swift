@@ -140,6 +140,18 @@ public struct DatasetInfo: Sendable, Equatable {
     /// stores its own data.
     public var virtualMappings: [VirtualMapping]?
 
+    /// Chunks needed to cover the whole extent, or nil when not chunked.
+    public var chunkCount: Int? {
+        guard let chunks, chunks.count == shape.count else { return nil }
+        var total = 1
+        for (extent, chunk) in zip(shape, chunks) {
+            let (product, overflow) = total.multipliedReportingOverflow(by: (extent + chunk - 1) / chunk)
+            guard !overflow else { return Int.max }
+            total = product
+        }
+        return total
+    }
+
     /// Metadata as read from a file (or expected by a test).
     public init(path: String, dtype: String, shape: [Int], chunks: [Int]?, filters: [HDF5Filter],
                 virtualMappings: [VirtualMapping]? = nil) {

@@ -1,3 +1,4 @@
+import CrashIsolation
 import Foundation
 import Raster
 internal import CJPEG
@@ -14,10 +15,12 @@ public enum ImageReader {
     /// metadata. Reads no pixel data.
     public static func info(_ url: URL, options: ReadOptions = .init()) throws(ImageError) -> ImageInfo {
         let path = url.path
-        switch try detectFormat(path) {
-        case .tiff: return try TIFFFile.open(path).withClosing { tiff throws(ImageError) in try tiff.info(options) }
-        case .png: return try PNGDecoder.info(path, options: options)
-        case .jpeg: return try JPEGDecoder.info(path)
+        return try Breadcrumbs.reading(path) { () throws(ImageError) -> ImageInfo in
+            switch try detectFormat(path) {
+            case .tiff: return try TIFFFile.open(path).withClosing { tiff throws(ImageError) in try tiff.info(options) }
+            case .png: return try PNGDecoder.info(path, options: options)
+            case .jpeg: return try JPEGDecoder.info(path)
+            }
         }
     }
 
@@ -29,10 +32,12 @@ public enum ImageReader {
     /// would stack uniform pages).
     public static func read(_ url: URL, options: ReadOptions = .init()) throws(ImageError) -> ImageBuffer {
         let path = url.path
-        switch try detectFormat(path) {
-        case .tiff: return try TIFFFile.open(path).withClosing { tiff throws(ImageError) in try tiff.read(region: nil, options) }
-        case .png: return try PNGDecoder.read(path, options: options)
-        case .jpeg: return try JPEGDecoder.read(path, options: options)
+        return try Breadcrumbs.reading(path) { () throws(ImageError) -> ImageBuffer in
+            switch try detectFormat(path) {
+            case .tiff: return try TIFFFile.open(path).withClosing { tiff throws(ImageError) in try tiff.read(region: nil, options) }
+            case .png: return try PNGDecoder.read(path, options: options)
+            case .jpeg: return try JPEGDecoder.read(path, options: options)
+            }
         }
     }
 
@@ -44,11 +49,13 @@ public enum ImageReader {
     /// - Precondition: `rect` is non-empty and lies inside the image (see `info`).
     public static func readRegion(_ url: URL, rect: PixelRect, options: ReadOptions = .init()) throws(ImageError) -> ImageBuffer {
         let path = url.path
-        switch try detectFormat(path) {
-        case .tiff:
-            return try TIFFFile.open(path).withClosing { tiff throws(ImageError) in try tiff.read(region: rect, options) }
-        case .png: return crop(try PNGDecoder.read(path, options: options), to: rect)
-        case .jpeg: return crop(try JPEGDecoder.read(path, options: options), to: rect)
+        return try Breadcrumbs.reading(path) { () throws(ImageError) -> ImageBuffer in
+            switch try detectFormat(path) {
+            case .tiff:
+                return try TIFFFile.open(path).withClosing { tiff throws(ImageError) in try tiff.read(region: rect, options) }
+            case .png: return crop(try PNGDecoder.read(path, options: options), to: rect)
+            case .jpeg: return crop(try JPEGDecoder.read(path, options: options), to: rect)
+            }
         }
     }
 

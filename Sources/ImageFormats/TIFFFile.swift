@@ -55,6 +55,11 @@ struct TIFFPage: Equatable {
     var tileWidth: Int
     var tileHeight: Int
     var rowsPerStrip: Int
+    /// What the page is when it is not a full-resolution image: `reduced-resolution` (a
+    /// thumbnail or pyramid level: NewSubfileType bit 0), or the `label` or `macro` image of a
+    /// whole-slide file (Aperio writes the word on the second line of the ImageDescription;
+    /// NewSubfileType 9 marks a macro). nil for an ordinary image page.
+    var secondaryKind: String? = nil
 
     /// The element type of the stored samples; nil when it is none of ours.
     var pixelType: PixelType? {
@@ -174,6 +179,8 @@ final class TIFFFile {
             isTiled: tiled,
             tileWidth: tiled ? u32(TIFFTAG_TILEWIDTH) : 0, tileHeight: tiled ? u32(TIFFTAG_TILELENGTH) : 0,
             rowsPerStrip: tiled ? 0 : u32(TIFFTAG_ROWSPERSTRIP))
+        page.secondaryKind = Self.secondaryKind(subfileType: Int(field(TIFFTAG_SUBFILETYPE, UInt32.self) ?? 0),
+                                                description: string(TIFFTAG_IMAGEDESCRIPTION))
         if page.samplesPerPixel == 1 { page.isPlanar = false }
         if !tiled && (page.rowsPerStrip <= 0 || page.rowsPerStrip > page.height) { page.rowsPerStrip = page.height }
         if page.photometric == Int(PHOTOMETRIC_YCBCR) && page.compression == Int(COMPRESSION_JPEG) {
@@ -181,6 +188,39 @@ final class TIFFFile {
             _ = withVaList([Int32(JPEGCOLORMODE_RGB)]) { TIFFVSetField(handle, UInt32(TIFFTAG_JPEGCOLORMODE), $0) }
         }
         return page
+    }
+
+    /// See `TIFFPage.secondaryKind`.
+    static func secondaryKind(subfileType: Int, description: String?) -> String? {
+        let words = (description ?? "").split(whereSeparator: \.isNewline).dropFirst().first?
+            .split(separator: " ").first.map { $0.lowercased() }
+        if words == "label" || words == "macro" { return words }
+        if subfileType == 9 { return "macro" }
+        return subfileType & 1 != 0 ? "reduced-resolution" : nil
+    }
+
+    /// Pages scanned for associated images: whole-slide files hold a handful of pages, and a
+    /// long multi-page stack should not pay a directory read per page for `info`.
+    static let associatedScanLimit = 64
+
+    /// The label and macro images among the pages, which `read` never returns (they can show
+    /// a patient's name or a hand-written slide label).
+    private func associatedImages(pageCount: Int) throws(ImageError) -> [String] {
+        guard pageCount > 1 else { return [] }
+        var kinds: [String] = []
+        for index in 1..<min(pageCount, Self.associatedScanLimit) {
+            if let kind = try selectPage(index).secondaryKind, kind != "reduced-resolution" { kinds.append(kind) }
+        }
+        return kinds
+    }
+
+    /// Pages that become channels must be full-resolution image pages: a file whose metadata
+    /// points a channel at a thumbnail, a pyramid level or a label/macro image is refused.
+    private func requireFullResolution(_ page: TIFFPage, index: Int) throws(ImageError) {
+        if let kind = page.secondaryKind {
+            throw ImageError(.unsupported, file: path, "page \(index) is a \(kind) image, not the full-resolution image; "
+                             + "trainset reads only full-resolution pages and never a slide's label or macro image")
+        }
     }
 
     /// Why `page` cannot be decoded, if it cannot.
@@ -232,6 +272,7 @@ final class TIFFFile {
 
     private func plan() throws(ImageError) -> Plan {
         let first = try selectPage(0)
+        try requireFullResolution(first, index: 0)
         let pageCount = Int(TIFFNumberOfDirectories(handle))
         let description = string(TIFFTAG_IMAGEDESCRIPTION) ?? ""
         var ome: OMEMetadata?
@@ -261,6 +302,7 @@ final class TIFFFile {
         let page = plan.first
         let type = try check(page)
         let expand = plan.expandsPalette(options)
+        let associated = try associatedImages(pageCount: plan.pageCount)
         return ImageInfo(
             format: .tiff, width: page.width, height: page.height,
             channels: expand ? 3 : page.samplesPerPixel * plan.pages.count,
@@ -269,7 +311,7 @@ final class TIFFFile {
             tileWidth: page.isTiled ? page.tileWidth : nil, tileHeight: page.isTiled ? page.tileHeight : nil,
             rowsPerStrip: page.isTiled ? nil : page.rowsPerStrip, isBigTIFF: TIFFIsBigTIFF(handle) != 0,
             compression: compressionName(page.compression), isPalette: page.isPalette,
-            channelsFromPages: plan.pages.count > 1, ome: plan.ome, imageJ: plan.imageJ)
+            channelsFromPages: plan.pages.count > 1, ome: plan.ome, imageJ: plan.imageJ, associatedImages: associated)
     }
 
     // MARK: Pixels
@@ -291,6 +333,7 @@ final class TIFFFile {
             do throws(ImageError) {
                 for (k, index) in plan.pages.enumerated() {
                     let page = try selectPage(index)
+                    try requireFullResolution(page, index: index)
                     guard page.canStack(with: first) else {
                         throw ImageError(.unsupported, file: path,
                                          "page \(index) differs in size, type or layout from page 0, so it cannot be a channel")

@@ -141,13 +141,16 @@ public struct ImageInfo: Sendable, Equatable {
     public var channelsFromPages: Bool
     public var ome: OMEMetadata?
     public var imageJ: ImageJMetadata?
+    /// Associated images of a whole-slide file (`label`, `macro`), in page order. `read` never
+    /// returns them: a slide label can show a patient's name.
+    public var associatedImages: [String]
 
     public init(format: ImageFileFormat, width: Int, height: Int, channels: Int,
                 pixelType: PixelType, bitsPerSample: Int, samplesPerPixel: Int, pageCount: Int = 1,
                 isTiled: Bool = false, tileWidth: Int? = nil, tileHeight: Int? = nil,
                 rowsPerStrip: Int? = nil, isBigTIFF: Bool = false, compression: String? = nil,
                 isPalette: Bool = false, channelsFromPages: Bool = false, ome: OMEMetadata? = nil,
-                imageJ: ImageJMetadata? = nil) {
+                imageJ: ImageJMetadata? = nil, associatedImages: [String] = []) {
         self.format = format
         self.width = width
         self.height = height
@@ -166,6 +169,7 @@ public struct ImageInfo: Sendable, Equatable {
         self.channelsFromPages = channelsFromPages
         self.ome = ome
         self.imageJ = imageJ
+        self.associatedImages = associatedImages
     }
 }
 

@@ -112,9 +112,34 @@ public enum Augmenter {
         let outType = drawn.outputPixelType(input: image.pixelType)
         let outImage = ImageBuffer(width: warp.width, height: warp.height, channels: image.channels,
                                    pixels: pixelData(planes, type: outType))
+        // Mirrored padding repeats an object's pixels under its id; boxes come only from pixels
+        // whose source lies inside the image, so a box never spans an object and its mirror image.
+        let boxMask = sample.boxes.contains { $0.instance != nil } && reflect
+            ? sample.instances.map { nearest($0, coords: coords, warp: warp, reflect: false) } : instances
+        let objects = moveObjects(sample, warp: warp, boxMask: boxMask, filter: boxFilter)
         return AugmentedTile(
             image: outImage, semantic: semantic, instances: instances,
-            boxes: transformBoxes(sample.boxes, warp: warp, instances: instances, filter: boxFilter),
+            boxes: objects.boxes, points: objects.points, polygons: objects.polygons,
+            normalization: normalization)
+    }
+
+    /// The objects of a tile cut without augmentation, by the rules augmented tiles follow
+    /// (the identity warp): boxes with an instance come from the tile's instance mask inside the
+    /// image (padding adds no pixels to them), others are clipped to the tile and kept by
+    /// `filter`; points outside the tile are dropped; polygon rings are clipped to the tile.
+    public static func objects(of sample: SampleTargets, tile: Tile, filter: BoxFilter) -> TileObjectTargets {
+        let warp = makeWarp(DrawnAugmentation(steps: []), tile: tile)
+        let boxMask = sample.boxes.contains { $0.instance != nil }
+            ? sample.instances.map { TileExtractor.extract($0, tile: tile, edge: .constant) } : nil
+        return moveObjects(sample, warp: warp, boxMask: boxMask, filter: filter)
+    }
+
+    /// Boxes, points and polygons of `sample` mapped through `warp` into the output tile.
+    /// `boxMask` is the output tile's instance mask that boxes naming an instance are
+    /// recomputed from.
+    static func moveObjects(_ sample: SampleTargets, warp: Warp, boxMask: LabelImage?, filter: BoxFilter) -> TileObjectTargets {
+        TileObjectTargets(
+            boxes: transformBoxes(sample.boxes, warp: warp, instances: boxMask, filter: filter),
             points: sample.points.compactMap { p in
                 let q = warp.forwardPoint(p.point.x, p.point.y)
                 guard q.x >= 0, q.y >= 0, q.x < Double(warp.width), q.y < Double(warp.height) else { return nil }
@@ -132,8 +157,7 @@ public enum Augmenter {
                 guard let exterior = move(labeled.polygon.exterior) else { return nil }
                 return LabeledPolygon(Polygon(exterior: exterior, holes: labeled.polygon.holes.compactMap(move)),
                                       label: labeled.label)
-            },
-            normalization: normalization)
+            })
     }
 
     /// The composed warp of the geometric steps of `drawn` for `tile`.

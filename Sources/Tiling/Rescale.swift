@@ -38,3 +38,26 @@ public enum Rescale {
         return LabelImage(width: width, height: height, values: values)
     }
 }
+
+extension Rescale {
+    /// Every target of a sample resampled to `width × height`: the image with `filter`, masks
+    /// by nearest neighbour, and boxes, points and polygons scaled with the pixel grid
+    /// (continuous coordinates, pixel i covering [i, i + 1)), so they stay on their pixels.
+    public static func targets(_ t: SampleTargets, width: Int, height: Int, filter: BandMatrix.Filter) -> SampleTargets {
+        let sx = Double(width) / Double(t.image.width), sy = Double(height) / Double(t.image.height)
+        func scaled(_ p: Point2D) -> Point2D { Point2D(x: p.x * sx, y: p.y * sy) }
+        return SampleTargets(
+            image: image(t.image, width: width, height: height, filter: filter),
+            semantic: t.semantic.map { labels($0, width: width, height: height) },
+            instances: t.instances.map { labels($0, width: width, height: height) },
+            boxes: t.boxes.map { b in
+                LabeledBox(Box(xMin: b.box.xMin * sx, yMin: b.box.yMin * sy, xMax: b.box.xMax * sx, yMax: b.box.yMax * sy),
+                           label: b.label, instance: b.instance)
+            },
+            points: t.points.map { LabeledPoint(scaled($0.point), label: $0.label) },
+            polygons: t.polygons.map { p in
+                LabeledPolygon(Polygon(exterior: p.polygon.exterior.map(scaled), holes: p.polygon.holes.map { $0.map(scaled) }),
+                               label: p.label)
+            })
+    }
+}

@@ -6,35 +6,34 @@ import Darwin
 import Raster
 
 /// How overlapping tiles are blended back into a whole image (stored with the grid so a
-/// prediction can be stitched without guessing).
+/// prediction can be stitched without guessing; bundle format §5.6).
 public enum BlendMode: String, Codable, Sendable, CaseIterable {
-    /// Each tile contributes only its central part: weight 1 within `overlap / 2` of nothing,
-    /// 0 in the outer half-overlap band, so every pixel is owned by exactly one tile of a
-    /// regular grid with stride = tile − overlap.
+    /// Each tile contributes only its central part: weight 0 in the outer half-overlap bands,
+    /// 1 elsewhere, so every pixel of a regular grid with stride = tile − overlap is owned by
+    /// exactly one tile. (At the image border there is no neighbour to own the band; a stitcher
+    /// gives it weight 1 there, bundle format §5.6.)
     case crop
     /// Every tile pixel weighs 1; overlapping predictions are averaged.
     case average
-    /// A separable Hann window (sin² ramp), floored at 10⁻³ so that image corners covered by a
-    /// single tile keep a non-zero weight.
+    /// A Hann window (sin² ramp), floored at 10⁻³ so that image corners covered by a single
+    /// tile keep a non-zero weight.
     case hann
 }
 
-/// Per-pixel blending weights of a `width × height` tile, row-major, for tiles laid with
-/// overlap `overlapX`, `overlapY` (tile size − stride, ≥ 0).
-public func blendWeights(_ mode: BlendMode, width: Int, height: Int, overlapX: Int, overlapY: Int) -> [Float] {
-    func axis(_ n: Int, _ overlap: Int) -> [Double] {
-        switch mode {
-        case .average:
-            return Array(repeating: 1, count: n)
-        case .crop:
-            let cut = overlap / 2
-            return (0 ..< n).map { $0 < cut || $0 >= n - (overlap - cut) ? 0 : 1 }
-        case .hann:
-            return (0 ..< n).map { i in max(pow(sin(Double.pi * (Double(i) + 0.5) / Double(n)), 2), 1e-3) }
-        }
+/// The blending weights along one axis of a tile of `length` pixels laid with `overlap`
+/// (tile size − stride, clamped to ≥ 0). The 2-D weight of pixel (y, x) is the product of the
+/// y and x windows.
+public func blendWindow(_ mode: BlendMode, length: Int, overlap: Int) -> [Double] {
+    let overlap = max(0, min(overlap, length))
+    switch mode {
+    case .average:
+        return Array(repeating: 1, count: length)
+    case .crop:
+        let cut = overlap / 2
+        return (0 ..< length).map { $0 < cut || $0 >= length - (overlap - cut) ? 0 : 1 }
+    case .hann:
+        return (0 ..< length).map { i in max(pow(sin(Double.pi * (Double(i) + 0.5) / Double(length)), 2), 1e-3) }
     }
-    let wx = axis(width, overlapX), wy = axis(height, overlapY)
-    return wy.flatMap { y in wx.map { Float(y * $0) } }
 }
 
 /// Otsu's threshold of a histogram: the bin edge that maximises between-class variance.
@@ -59,38 +58,40 @@ public func otsuThreshold(histogram: [Int]) -> Int {
     return bestIndex
 }
 
-/// Which tiles are worth exporting.
-public enum ForegroundFilter: Codable, Sendable, Equatable {
-    /// Keep tiles whose mask has at least this fraction of non-zero pixels.
-    case maskFraction(Double)
-    /// Keep tiles with at least `fraction` of tissue pixels, tissue being darker than Otsu's
-    /// threshold of the whole image's mean-over-channels intensity (bright-field background is
-    /// bright), computed on a 256-bin histogram.
-    case tissue(fraction: Double)
+/// Which side of Otsu's threshold is tissue (foreground).
+public enum TissuePolarity: String, Codable, Sendable, CaseIterable {
+    /// Tissue is darker than the background (bright-field, H&E).
+    case dark
+    /// Tissue is brighter than the background (fluorescence).
+    case bright
 }
 
-/// A per-pixel foreground map of `image` by Otsu on its channel mean (true = tissue, darker
-/// than the threshold), and the threshold used in intensity units, for the manifest.
-public func tissueMask(_ image: ImageBuffer) -> (mask: [Bool], threshold: Double) {
+/// A tissue map of `image` by Otsu's threshold of its channel mean: 1 = tissue, 0 =
+/// background, and the threshold in intensity units (for the manifest).
+///
+/// The mean over channels is binned into 256 equal bins between its minimum and maximum;
+/// Otsu's bin t splits them. `dark` tissue is bins 0 … t (mean < threshold), `bright` tissue
+/// the bins above (mean ≥ threshold), where threshold = min + (t + 1)/256 · (max − min). A
+/// constant image has no tissue.
+public func tissueMap(_ image: ImageBuffer, polarity: TissuePolarity) -> (map: LabelImage, threshold: Double) {
     let planes = floatPlanes(image), n = image.width * image.height
     let mean = (0 ..< n).map { i in (0 ..< image.channels).reduce(0.0) { $0 + Double(planes[$1 * n + i]) } / Double(image.channels) }
     let lo = mean.min() ?? 0, hi = mean.max() ?? 0
-    guard hi > lo else { return (Array(repeating: false, count: n), hi) }
+    guard hi > lo else { return (LabelImage(width: image.width, height: image.height, values: Array(repeating: 0, count: n)), hi) }
     let bin = { (v: Double) in min(Int((v - lo) / (hi - lo) * 256), 255) }
     var histogram = [Int](repeating: 0, count: 256)
     for v in mean { histogram[bin(v)] += 1 }
     let t = otsuThreshold(histogram: histogram)
-    return (mean.map { bin($0) <= t }, lo + Double(t + 1) / 256 * (hi - lo))
+    let values: [UInt32] = mean.map { (bin($0) <= t) == (polarity == .dark) ? 1 : 0 }
+    return (LabelImage(width: image.width, height: image.height, values: values), lo + Double(t + 1) / 256 * (hi - lo))
 }
 
-/// The fraction of `tile`'s in-image pixels for which `foreground` is true.
-public func foregroundFraction(_ foreground: [Bool], imageWidth: Int, tile: Tile) -> Double {
-    let v = tile.valid
-    var count = 0
-    for y in v.y ..< v.y + v.height {
-        for x in v.x ..< v.x + v.width where foreground[y * imageWidth + x] { count += 1 }
-    }
-    return Double(count) / Double(tile.rect.width * tile.rect.height)
+/// The fraction of `tile`'s pixels that are foreground (non-zero) in `map`, the tile cut from
+/// the map as masks are cut (`TileExtractor`): padding past the image edge mirrors the map
+/// with `reflect` and is background with `constant`.
+public func foregroundFraction(_ map: LabelImage, tile: Tile, edge: EdgePolicy) -> Double {
+    let cut = TileExtractor.extract(map, tile: tile, edge: edge)
+    return Double(cut.values.reduce(0) { $0 + ($1 == 0 ? 0 : 1) }) / Double(cut.values.count)
 }
 
 /// A candidate tile for class-balanced sampling.
@@ -99,40 +100,65 @@ public struct SamplingCandidate: Sendable, Equatable {
     /// the order candidates are listed in.
     public var key: UInt64
     public var classID: Int
-    /// The group (subject, plate, …) the per-group cap applies to.
+    /// The group (subject, plate, image, …) the per-group cap applies to.
     public var group: String
     public init(key: UInt64, classID: Int, group: String) { (self.key, self.classID, self.group) = (key, classID, group) }
 }
 
-/// Class-balanced selection: every class gets up to `perClass` tiles and no group more than
-/// `perGroup` tiles within a class. Candidates are ranked by a keyed hash of (seed, key), so the
-/// result is a deterministic function of the candidate set. Returns the chosen keys, sorted.
-public func balancedSample(_ candidates: [SamplingCandidate], seed: UInt64, perClass: Int, perGroup: Int) -> [UInt64] {
-    let ranked = candidates.sorted {
-        let a = splitMix64(seed ^ $0.key), b = splitMix64(seed ^ $1.key)
-        return a != b ? a < b : $0.key < $1.key
+/// Class-balanced selection: every class keeps up to `perClass` candidates and no group more
+/// than `perGroup` within a class. Candidates are taken greedily in rank order, the rank being
+/// `splitMix64(seed XOR key)` (ties: key, class, group), so the chosen set is a function of the
+/// candidate set alone, whatever order it is listed in. Returns the indices of the chosen
+/// candidates, ascending.
+public func balancedSample(_ candidates: [SamplingCandidate], seed: UInt64, perClass: Int = .max, perGroup: Int = .max) -> [Int] {
+    let ranked = candidates.indices.sorted { i, j in
+        let a = candidates[i], b = candidates[j]
+        let ra = splitMix64(seed ^ a.key), rb = splitMix64(seed ^ b.key)
+        if ra != rb { return ra < rb }
+        if a.key != b.key { return a.key < b.key }
+        if a.classID != b.classID { return a.classID < b.classID }
+        // Identical candidates (same content, class and group) are interchangeable; the index
+        // only makes the sort a total order.
+        return a.group != b.group ? Array(a.group.utf8).lexicographicallyPrecedes(Array(b.group.utf8)) : i < j
     }
     var perClassCount: [Int: Int] = [:], perGroupCount: [String: Int] = [:]
-    var chosen: [UInt64] = []
-    for c in ranked {
+    var chosen: [Int] = []
+    for i in ranked {
+        let c = candidates[i]
         let groupKey = "\(c.classID)\u{1F}\(c.group)"
         guard perClassCount[c.classID, default: 0] < perClass, perGroupCount[groupKey, default: 0] < perGroup else { continue }
         perClassCount[c.classID, default: 0] += 1
         perGroupCount[groupKey, default: 0] += 1
-        chosen.append(c.key)
+        chosen.append(i)
     }
     return chosen.sorted()
 }
 
-/// `count` random tiles of `width × height` lying fully inside an image, their origins drawn
-/// from `random` (the image's stream), in draw order.
+/// `count` distinct random tiles of `width × height` lying fully inside an image, in row-major
+/// order (y, then x), with grid row and column −1.
+///
+/// Each position draws x = `integer(below: imageWidth − width + 1)`, then y =
+/// `integer(below: imageHeight − height + 1)` from `random`'s sequential interface; a position
+/// drawn before is skipped. When `count` reaches the number of positions, every position is
+/// returned without drawing. An image smaller than the tile has none.
 public func randomTiles(count: Int, width: Int, height: Int, imageWidth: Int, imageHeight: Int,
                         random: RandomStream) -> [Tile] {
-    guard width <= imageWidth, height <= imageHeight else { return [] }
-    var r = random
-    return (0 ..< count).map { i in
-        let x = r.integer(below: imageWidth - width + 1), y = r.integer(below: imageHeight - height + 1)
-        let rect = PixelRect(x: x, y: y, width: width, height: height)
-        return Tile(rect: rect, valid: rect, row: i, column: 0)
+    guard width <= imageWidth, height <= imageHeight, count > 0 else { return [] }
+    let columns = imageWidth - width + 1, rows = imageHeight - height + 1
+    var origins: [(y: Int, x: Int)] = []
+    if count >= columns * rows {
+        origins = (0 ..< rows).flatMap { y in (0 ..< columns).map { (y, $0) } }
+    } else {
+        var r = random
+        var seen = Set<Int>()
+        while origins.count < count {
+            let x = r.integer(below: columns), y = r.integer(below: rows)
+            if seen.insert(y * columns + x).inserted { origins.append((y, x)) }
+        }
+        origins.sort { $0.y != $1.y ? $0.y < $1.y : $0.x < $1.x }
+    }
+    return origins.map { o in
+        let rect = PixelRect(x: o.x, y: o.y, width: width, height: height)
+        return Tile(rect: rect, valid: rect, row: -1, column: -1)
     }
 }

@@ -50,6 +50,16 @@ public struct SampleTargets: Sendable, Equatable {
     }
 }
 
+/// The boxes, points and polygons of one output tile, in tile coordinates.
+public struct TileObjectTargets: Sendable, Equatable {
+    public var boxes: [LabeledBox]
+    public var points: [LabeledPoint]
+    public var polygons: [LabeledPolygon]
+    public init(boxes: [LabeledBox] = [], points: [LabeledPoint] = [], polygons: [LabeledPolygon] = []) {
+        (self.boxes, self.points, self.polygons) = (boxes, points, polygons)
+    }
+}
+
 /// Which boxes survive a transform: those whose clipped area is at least `minArea` pixels and at
 /// least `minVisibility` of their area before clipping.
 public struct BoxFilter: Codable, Sendable, Equatable {

@@ -84,9 +84,10 @@ public struct Tile: Sendable, Equatable {
     public let rect: PixelRect
     /// The part of `rect` inside the image: same origin, never empty.
     public let valid: PixelRect
-    /// Zero-based grid row (index of the tile's origin along y).
+    /// Zero-based grid row (index of the tile's origin along y); −1 for a tile not on a grid
+    /// (`randomTiles`).
     public let row: Int
-    /// Zero-based grid column (index of the tile's origin along x).
+    /// Zero-based grid column (index of the tile's origin along x); −1 off a grid.
     public let column: Int
 
     public init(rect: PixelRect, valid: PixelRect, row: Int, column: Int) {

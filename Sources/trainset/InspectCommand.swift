@@ -57,12 +57,39 @@ enum InspectText {
         lines.append("  tiles          \(m.counts.tiles) from \(m.counts.sources) images"
                      + " (\(m.tiling.tileWidth)x\(m.tiling.tileHeight), stride \(m.tiling.strideX)x\(m.tiling.strideY), edge \(m.tiling.edge))")
         lines.append("  channels       \(m.channels.names.joined(separator: ", ")) (\(m.channels.pixelType.rawValue), from source channels \(m.channels.sourceIndices.map(String.init).joined(separator: ",")))")
-        if !m.counts.perClass.isEmpty {
+        if let l = m.imageLabels {
+            lines.append("  classes        multi-label image classes from \(l.columns.count) columns; \(l.unlabeledSources) images have none")
+            for c in l.perClass {
+                lines.append("    \(String(c.id).leftPad(3))  \(c.name.rightPad(28)) \(String(c.tiles).leftPad(7)) tiles \(String(c.sources).leftPad(5)) images")
+            }
+        } else if let o = m.objects, m.counts.unlabeledTiles == m.counts.tiles {
+            // Tiles without image labels: a class is described by its objects.
+            lines.append("  classes")
+            for c in o.perClass {
+                let rows = [("boxes", o.boxes, c.boxes), ("points", o.points, c.points), ("polygons", o.polygons, c.polygons)]
+                    .filter { $0.1 > 0 }
+                lines.append("    \(String(c.id).leftPad(3))  \(c.name.rightPad(28)) " + rows.map { "\(String($0.2).leftPad(7)) \($0.0)" }.joined(separator: " "))
+            }
+        } else if !m.counts.perClass.isEmpty {
             lines.append("  classes")
             for c in m.counts.perClass {
                 lines.append("    \(String(c.id).leftPad(3))  \(c.name.rightPad(28)) \(String(c.tiles).leftPad(7)) tiles \(String(c.sources).leftPad(5)) images")
             }
             if m.counts.unlabeledTiles > 0 { lines.append("         (unlabeled)                  \(String(m.counts.unlabeledTiles).leftPad(7)) tiles") }
+        }
+        if let o = m.objects {
+            let rows = [("boxes", o.boxes), ("points", o.points), ("polygons", o.polygons)].filter { $0.1 > 0 }
+                .map { "\($0.1) \($0.0)" }
+            let from = o.source == "instance_masks" ? "derived from the instance masks" : "from \(o.source) \(o.path)"
+            lines.append("  objects        \(rows.isEmpty ? "none" : rows.joined(separator: ", ")) \(from)"
+                         + (o.source == "instance_masks" ? "" : "; \(o.kept) of \(o.read) annotated objects kept")
+                         + (o.deriveBoxes && o.source != "instance_masks" ? ", boxes derived from the instance masks" : "")
+                         + (o.rasterize == "none" ? "" : ", polygons painted into \(o.rasterize) masks"))
+            lines.append("                 tile rule: a cut box keeps >= \(number(o.minArea)) px and >= \(number(o.minVisibility)) of its area; "
+                         + "geometry policy \(o.geometryPolicy): \(o.issues.count) issues")
+            for issue in o.issues.prefix(5) { lines.append("    \(issue)") }
+            if o.issues.count > 5 { lines.append("    … \(o.issues.count - 5) more in the manifest's objects.issues") }
+            if !o.skipped.isEmpty { lines.append("                 \(o.skipped.count) objects left out for their class") }
         }
         if let match = m.matching {
             lines.append("  matching       keys \(match.keys.joined(separator: " + ")): \(match.matched) matched, "
@@ -85,6 +112,9 @@ enum InspectText {
 }
 
 extension InspectText {
+    /// `1` rather than `1.0`, `0.25` as it is.
+    static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
+
     /// The reviewer's questions about linked sample data: which columns left, treated how, and
     /// how the splits came out.
     static func samplesLines(_ s: [String: JSONValue]) -> [String] {

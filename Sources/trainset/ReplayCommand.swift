@@ -53,7 +53,8 @@ struct ReplayCommand: ParsableCommand {
         } else {
             for r in results {
                 let what = r.passed ? "matches" : "DIFFERS ("
-                    + [r.parametersMatch ? nil : "parameters", r.pixelsMatch ? nil : "pixels", r.masksMatch ? nil : "masks"]
+                    + [r.parametersMatch ? nil : "parameters", r.pixelsMatch ? nil : "pixels", r.masksMatch ? nil : "masks",
+                       r.objectsMatch ? nil : "objects"]
                         .compactMap { $0 }.joined(separator: ", ") + ")"
                 print("tile \(r.tile): \(r.source) at (\(r.x), \(r.y))\(r.variant.map { " variant \($0)" } ?? ""): \(what)")
             }

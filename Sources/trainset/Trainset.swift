@@ -1,4 +1,5 @@
 import ArgumentParser
+import CrashIsolation
 import Export
 
 @main
@@ -20,4 +21,11 @@ struct Trainset: ParsableCommand {
         version: ToolInfo.version,
         subcommands: [ExportCommand.self, PlanCommand.self, MergeCommand.self, SlurmCommand.self, ValidateCommand.self, InspectCommand.self, VerifyCommand.self,
                       DiffCommand.self, ReplayCommand.self, ReportCommand.self, SchemaCommand.self, LabelsCommand.self])
+
+    /// Every command runs in a supervised child process, so that a C library crashing on a damaged
+    /// input file ends in one error line naming that file rather than a segfault (see `Supervisor`).
+    static func main() {
+        Supervisor.superviseOrContinue()
+        main(nil)
+    }
 }

@@ -100,6 +100,15 @@ struct BCCDTests {
         } throws: { ($0 as? AVDBError)?.description == expected }
     }
 
+    @Test func bytesThatAreNotUTF8AreRefusedBeforeParsing() {
+        var data = Data("<annotation><object><name>R".utf8)
+        data.append(0xFF)
+        data.append(contentsOf: Array("BC</name></object></annotation>".utf8))
+        #expect {
+            try VOCReader.read(data, file: "a.xml")
+        } throws: { ($0 as? AVDBError)?.description == "a.xml: byte 27 is not valid UTF-8; a Pascal VOC file must be UTF-8 text" }
+    }
+
     @Test func brokenXMLNamesTheLine() {
         #expect {
             try VOCReader.read(Data("<annotation>\n<object>\n<name>RBC</nam></object></annotation>".utf8), file: "a.xml")
@@ -135,6 +144,61 @@ struct BCCDTests {
                 image: "img", label: "cls", shape: .box(xMin: "x0", yMin: "y0", xMax: "x1", yMax: "y1"),
                 convention: .pixelIndices(base: 1)))
         } throws: { ($0 as? AVDBError)?.description == expected }
+    }
+}
+
+extension CSVAnnotationTests {
+    @Test func anInstanceIDThatIsNotAnIntegerNamesLineAndColumn() {
+        #expect {
+            try CSVAnnotationReader.read(CSVTable(text: "img,cls,x,y,id\na.png,c,1,2,7\na.png,c,3,4,seven\n", file: "p.csv"),
+                                         layout: CSVAnnotationLayout(image: "img", label: "cls", shape: .point(x: "x", y: "y"),
+                                                                     convention: .continuous, instance: "id"))
+        } throws: { ($0 as? AVDBError)?.description == "p.csv:3: instance id \"seven\" is not an integer" }
+    }
+}
+
+extension COCOMalformedTests {
+    @Test(arguments: [
+        (#"{"images": [{"id": 1, "file_name": "a.png", "width": 4, "height": 4}], "categories": [{"id": 1, "name": "n"}], "annotations": [{"id": 5, "image_id": 9, "category_id": 1, "bbox": [0, 0, 1, 1]}]}"#,
+         "c.json: annotation id 5: image_id 9 is not in images"),
+        (#"{"images": [{"id": 1, "file_name": "a.png", "width": 4, "height": 4}, {"id": 1, "file_name": "b.png", "width": 4, "height": 4}], "categories": []}"#,
+         "c.json: images: id 1 is listed twice"),
+        (#"{"images": [{"id": 1, "file_name": "a.png", "width": 2, "height": 2}], "categories": [{"id": 1, "name": "n"}], "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "segmentation": {"size": [2, 2], "counts": "1~"}}]}"#,
+         "c.json: annotation id 5 (n): compressed RLE counts are truncated or hold characters outside '0'…'o'"),
+        (#"{"images": [{"id": 1, "file_name": "a.png", "width": 4, "height": 4}], "categories": [{"id": 1, "name": "n"}], "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "segmentation": {"size": [2, 2], "counts": [0, 4]}}]}"#,
+         "c.json: annotation id 5 (n): RLE size is 2x2 (width x height) but its image is 4x4"),
+    ])
+    func imagesAndMasksThatDoNotFitAreNamed(json: String, expected: String) {
+        #expect {
+            try COCOReader.read(Data(json.utf8), file: "c.json")
+        } throws: { ($0 as? AVDBError)?.description == expected }
+    }
+}
+
+extension GeoJSONTests {
+    @Test(arguments: [
+        (#"{"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": []}, "properties": {}}"#,
+         "q.geojson: feature 1: geometry.coordinates: expected a list of polygons"),
+        (#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}}]}"#,
+         "q.geojson: feature 1: geometry.type is missing"),
+        (#"{"type": "FeatureCollection", "features": {"type": "Feature"}}"#, "q.geojson: features: expected an array of Features"),
+        (#"[{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, true]}}]"#,
+         "q.geojson: feature 1: geometry.coordinates: expected a position [x, y]"),
+    ])
+    func moreMalformedFeaturesAreNamed(json: String, expected: String) {
+        #expect {
+            try GeoJSONReader.read(Data(json.utf8), file: "q.geojson", image: "i")
+        } throws: { ($0 as? AVDBError)?.description == expected }
+    }
+
+    /// A MultiPolygon is one object of several polygons; a hole ring stays with its polygon.
+    @Test func aMultiPolygonIsOneObject() throws {
+        let json = #"{"type": "Feature", "id": 7, "properties": {"classification": {"name": "Stroma"}}, "geometry": {"type": "MultiPolygon", "coordinates": [[[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [2, 1], [2, 2], [1, 1]]], [[[6, 6], [8, 6], [8, 8], [6, 6]]]]}}"#
+        let image = try GeoJSONReader.read(Data(json.utf8), file: "q.geojson", image: "i")
+        #expect(image.objects.count == 1)
+        #expect(image.objects[0].ref == "feature 1 (id 7)" && image.objects[0].label == "Stroma")
+        guard case .polygons(let parts) = image.objects[0].geometry else { Issue.record("not polygons"); return }
+        #expect(parts.map(\.exterior.count) == [4, 3] && parts.map(\.holes.count) == [1, 0])
     }
 }
 
@@ -201,19 +265,12 @@ struct COCOTests {
 }
 
 @Suite struct GeoJSONTests {
-    /// Instance ids per pixel (30 × 22) of the fixture's two area features, computed with a
-    /// numpy even-odd test of the pixel centres (see AnnotationReaderTests in git history for
-    /// the one-liner: crossings of `y = j + 0.5` with `x < x_intersect`, XOR over all rings).
-    static let expected = [
-        "000000000000000000000000000000", "001111111111111110000000000000", "001111111111111110000000000000",
-        "001111111111111110000000000000", "001111000001111110000222200000", "001111000001111110000222222220",
-        "001111000001111110000222222200", "001111000001111110000022222200", "001111111111111110000022222000",
-        "001111111111111110000022222000", "001111111111111110000002220000", "001111111111111110000002220000",
-        "000000000000000000000002200000", "000000000000000000000000200000", "000000000000003333300000000000",
-        "000222222000000333000000000000", "000222222000000333000000000000", "000222222000000030000000000000",
-        "000222222000000030000000000000", "000000000000000000000000000000", "000000000000000000000000000000",
-        "000000000000000000000000000000",
-    ]
+    /// Instance ids per pixel (30 × 22) of the fixture's two area features and the unclassified
+    /// detection, one text row per image row (`qupath-export.instances.txt`, from a numpy even-odd
+    /// test of the pixel centres: see Tests/Fixtures/annotations/README.md).
+    static func expected() throws -> [String] {
+        try String(contentsOf: fixtureURL("annotations/qupath-export.instances.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+    }
 
     @Test func qupathFeaturesAndTheirRasterization() throws {
         let image = try GeoJSONReader.read(contentsOf: fixtureURL("annotations/qupath-export.geojson"), image: "slide.tif")
@@ -226,7 +283,7 @@ struct COCOTests {
         let (labels, indices, overpainted) = Rasterizer.instanceMask(areas, width: 30, height: 22)
         #expect(indices == [0, 1, 2] && overpainted == 0)
         let rows = (0..<22).map { j in (0..<30).map { String(labels.values[j * 30 + $0]) }.joined() }
-        #expect(rows == Self.expected)
+        #expect(rows == (try Self.expected()))
         let semantic = Rasterizer.semanticMask(areas, classIDs: [5, 6, 7], width: 30, height: 22)
         #expect(semantic.values.filter { $0 == 5 }.count == 145)
         #expect(Rasterizer.boxes(of: labels).map(\.box) == [
@@ -319,3 +376,6 @@ struct DSBDerivedBoxTests {
             Box(xMin: 46, yMin: 180, xMax: 64, yMax: 200), Box(xMin: 229, yMin: 0, xMax: 250, yMax: 15)],
     ]
 }
+
+/// COCO files that are wrong in ways the reader must name (no shared data needed).
+@Suite struct COCOMalformedTests {}

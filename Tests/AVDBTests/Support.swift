@@ -1,14 +1,18 @@
 import Foundation
 
-/// The real example datasets in `<repo>/../shared/data`; tests that read them are disabled
-/// (with a message) when the folder is absent.
+/// The real example datasets in `shared/data`, found by walking up from this file (a checkout
+/// next to `shared/`, or a worktree deeper down); tests that read them are disabled (with a
+/// message) when no such folder exists.
 enum SharedData {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // AVDBTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // repo
-        .deletingLastPathComponent()
-        .appendingPathComponent("shared/data")
+    static let root: URL = {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("shared/data")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: "/nonexistent/shared/data")
+    }()
 
     static let available = FileManager.default.fileExists(atPath: root.path)
 

@@ -240,43 +240,51 @@ struct ReplayTests {
         #expect(otsuThreshold(histogram: [0, 5, 20, 40, 22, 6, 1, 0, 0, 3, 10, 25, 30, 12, 4, 0]) == 6)
     }
 
-    /// Crop weights of a regular overlapping grid give every interior pixel exactly one owner;
-    /// average weights count the tiles covering it.
+    /// Crop windows of a regular overlapping grid give every interior pixel exactly one owner.
     @Test(arguments: [(16, 4), (16, 5), (10, 0)])
-    func cropWeightsPartitionTheImage(tile: Int, overlap: Int) {
+    func cropWindowsPartitionTheImage(tile: Int, overlap: Int) {
         let stride = tile - overlap
-        let w = blendWeights(.crop, width: tile, height: 1, overlapX: overlap, overlapY: 0)
-        var sum = [Float](repeating: 0, count: stride * 6 + tile)
+        let w = blendWindow(.crop, length: tile, overlap: overlap)
+        var sum = [Double](repeating: 0, count: stride * 6 + tile)
         for t in 0 ..< 6 { for i in 0 ..< tile { sum[t * stride + i] += w[i] } }
         #expect(sum[tile ..< stride * 6].allSatisfy { $0 == 1 })
+        #expect(blendWindow(.average, length: tile, overlap: overlap) == Array(repeating: 1, count: tile))
     }
 
-    @Test func hannWeightsPeakInTheMiddleAndStayPositive() {
-        let w = blendWeights(.hann, width: 8, height: 8, overlapX: 4, overlapY: 4)
+    @Test func hannWindowPeaksInTheMiddleAndStaysPositive() {
+        let w = blendWindow(.hann, length: 8, overlap: 4)
         #expect(w.allSatisfy { $0 > 0 })
-        #expect(w[3 * 8 + 3] == w.max() && w[0] == w.min())
+        #expect(w[3] == w.max() && w[4] == w[3] && w[0] == w.min() && abs(w[0] - w[7]) < 1e-15)
+        // sin²(π·0.5/8), the first sample's centre.
+        #expect(abs(w[0] - 0.03806023374435663) < 1e-15)
     }
 
     @Test func balancedSamplingHonoursCapsAndIgnoresOrder() {
         var candidates: [SamplingCandidate] = []
         for i in 0 ..< 60 { candidates.append(SamplingCandidate(key: UInt64(i * 31 + 7), classID: i % 3, group: "g\(i % 4)")) }
-        let chosen = balancedSample(candidates, seed: 5, perClass: 6, perGroup: 2)
-        let reversed = balancedSample(candidates.reversed(), seed: 5, perClass: 6, perGroup: 2)
-        #expect(chosen == reversed)
-        let picked = candidates.filter { chosen.contains($0.key) }
+        let chosen = balancedSample(candidates, seed: 5, perClass: 6, perGroup: 2).map { candidates[$0] }
+        let reversed = Array(candidates.reversed())
+        #expect(balancedSample(reversed, seed: 5, perClass: 6, perGroup: 2).map { reversed[$0].key }.sorted()
+                == chosen.map(\.key).sorted())
         for c in 0 ..< 3 {
-            #expect(picked.filter { $0.classID == c }.count == 6)
-            for g in 0 ..< 4 { #expect(picked.filter { $0.classID == c && $0.group == "g\(g)" }.count <= 2) }
+            #expect(chosen.filter { $0.classID == c }.count == 6)
+            for g in 0 ..< 4 { #expect(chosen.filter { $0.classID == c && $0.group == "g\(g)" }.count <= 2) }
         }
-        #expect(balancedSample(candidates, seed: 6, perClass: 6, perGroup: 2) != chosen)
+        #expect(balancedSample(candidates, seed: 6, perClass: 6, perGroup: 2).map { candidates[$0] } != chosen)
+        // A group cap alone: 60 candidates in 12 (class, group) pairs of 5, at most 2 each.
+        #expect(balancedSample(candidates, seed: 5, perGroup: 2).count == 24)
     }
 
-    @Test func randomTilesLieInsideAndRepeat() {
+    @Test func randomTilesAreDistinctInsideAndRepeat() {
         let r = RandomStream(seed: 3, tileKey: 4, augmentation: 0)
         let a = randomTiles(count: 50, width: 32, height: 16, imageWidth: 100, imageHeight: 40, random: r)
         #expect(a == randomTiles(count: 50, width: 32, height: 16, imageWidth: 100, imageHeight: 40, random: r))
-        #expect(a.allSatisfy { $0.rect.x + 32 <= 100 && $0.rect.y + 16 <= 40 })
-        #expect(Set(a.map(\.rect)).count > 40)
+        #expect(a.count == 50 && Set(a.map(\.rect)).count == 50)
+        #expect(a.allSatisfy { $0.rect.x + 32 <= 100 && $0.rect.y + 16 <= 40 && $0.row == -1 && $0.column == -1 })
+        #expect(a.map { [$0.rect.y, $0.rect.x] } == a.map { [$0.rect.y, $0.rect.x] }.sorted { $0.lexicographicallyPrecedes($1) })
+        // More tiles than positions: every position once; a tile larger than the image: none.
+        #expect(randomTiles(count: 99, width: 3, height: 2, imageWidth: 4, imageHeight: 3, random: r).count == 4)
+        #expect(randomTiles(count: 5, width: 8, height: 2, imageWidth: 4, imageHeight: 3, random: r).isEmpty)
     }
 
     @Test func rescaledLabelsKeepTheirIds() {

@@ -78,10 +78,37 @@ struct ValidatorTests {
         }
         let report = BundleValidator.validate(url)
         #expect(report.contentHash == genuine)  // the data itself is intact
-        #expect(report.problems.sorted() == [
+        let problems = report.problems.sorted()
+        #expect(problems.count == 3)
+        #expect(problems.prefix(2) == [
             "/manifest: content_hash \(manifest.contentHash) differs from the hash recomputed from the data \(genuine)",
             "/manifest: content_hash \(manifest.contentHash) differs from the root attribute content_hash \(genuine)",
         ])
+        #expect(problems.last?.hasPrefix("/manifest: its text has SHA-256 ") == true)
+    }
+
+    /// Provenance that no other check covers (here the recipe's checksum) is protected by the
+    /// manifest's own checksum, `/@manifest_sha256` (format 1.1.0).
+    @Test func anEditedProvenanceRecordIsReported() throws {
+        let dir = TempDir()
+        let url = dir.file("provenance.h5")
+        try SmallBundle.write(to: url)
+        let stored: String
+        do {
+            let file = try File(opening: url.path, mode: .readWrite)
+            stored = try file.stringAttribute("manifest_sha256")
+            let ds = try file.openDataset("/manifest")
+            let text = try ds.readString()
+            let edited = text.replacingOccurrences(of: String(repeating: "c", count: 64), with: String(repeating: "d", count: 64))
+            try #require(edited != text, "the manifest has no recipe checksum to edit")
+            try ds.writeString(edited)
+            try ds.close()
+            try file.close()
+        }
+        #expect(stored.count == 64 && stored.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        let report = BundleValidator.validate(url)
+        #expect(report.problems.count == 1, "\(report.problems)")
+        #expect(report.problems.first?.hasSuffix("the root attribute manifest_sha256 says \(stored): the provenance record is damaged") == true)
     }
 
     @Test func aTamperedRootContentHashIsReported() throws {

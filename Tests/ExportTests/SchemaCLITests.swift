@@ -128,17 +128,9 @@ import Testing
         #expect(try run(["schema", "validate", "moa.json"], in: ws.root).status == 0)
     }
 
-    /// `<checkout>/../shared/data/idr-annotation-csv/idr0025-stadler-proteinatlas`, found by walking
-    /// up from this file; nil (test disabled with a message) when a checkout has no shared data.
-    static let idr0025: URL? = {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("shared/data/idr-annotation-csv/idr0025-stadler-proteinatlas")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    /// idr0025's real annotation table and study file; nil (test disabled with a message) when a
+    /// checkout has no shared data.
+    static let idr0025 = Workspace.sharedData("idr-annotation-csv/idr0025-stadler-proteinatlas")
 
     /// A real IDR phenotype column: its CMPO accession (resolved through the study's Term Source
     /// rows) becomes the drafted class's term. idr0025's `Phenotype 1` is filled in 6 of 288 rows,

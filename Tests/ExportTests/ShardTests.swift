@@ -93,7 +93,11 @@ import Testing
 
     // MARK: Shards and merging against the single-process export
 
-    @Test(arguments: [("idr0026-immunotherapy", 4), ("dsb2018-augmented", 3)])
+    // One sample per kind of content a merge must rebase or keep once: sample tables and splits,
+    // augmentation parameters, ragged boxes, sampled grid tiles with /grid and /stitch, balanced
+    // multi-label image classes.
+    @Test(arguments: [("idr0026-immunotherapy", 4), ("dsb2018-augmented", 3), ("bccd-boxes", 3),
+                      ("dsb2018-sampled", 3), ("idr0026-balanced", 2)])
     func mergedShardsEqualTheSingleProcessExport(sample: String, count: Int) throws {
         let ws = try Workspace()
         let recipe = Self.recipe(sample)

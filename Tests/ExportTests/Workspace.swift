@@ -24,6 +24,14 @@ final class Workspace {
         try Data(text.utf8).write(to: target)
     }
 
+    /// `<checkout>/../shared/data/<relative>` (`Repository.shared` walks up to it, so a clone at
+    /// any depth works); nil when the checkout has no shared data or the data lacks `relative`.
+    static func sharedData(_ relative: String) -> URL? {
+        guard let candidate = Repository.shared?.appendingPathComponent(relative),
+              FileManager.default.fileExists(atPath: candidate.path) else { return nil }
+        return candidate
+    }
+
     /// Copies `Tests/Fixtures/images/<fixture>` to `relative`.
     func copy(fixture: String, to relative: String) throws {
         let target = url(relative)

@@ -7,7 +7,7 @@ import Testing
 /// per-input time limit. A failure names the seed and mutation (`kind#seed`), which
 /// `Mutation.apply` turns back into the same bytes.
 @Suite struct FuzzTests {
-    @Test(arguments: FuzzTarget.all)
+    @Test(arguments: FuzzTarget.inProcess)
     func mutatedInputsAreAcceptedConsistentlyOrRefusedCleanly(target: FuzzTarget) throws {
         let seeds: [FuzzInput]
         switch try target.seeds() {

@@ -57,4 +57,39 @@ import Testing
             }
         }
     }
+
+    /// Inputs nested 100 000 deep are refused in one line, quickly, by every structured reader:
+    /// the parsers underneath bound their depth (Foundation's JSON parser at 512 levels, libyaml
+    /// at 1 000, libxml2 at 256), so no reader of ours recurses into such a file. The time bound
+    /// is generous for a debug build on a loaded machine; the parsers stop within milliseconds.
+    @Test func deeplyNestedInputsAreRefusedQuickly() throws {
+        let depth = 100_000
+        let json = Data((String(repeating: "{\"a\": [", count: depth) + String(repeating: "]}", count: depth)).utf8)
+        let xml = Data(("<annotation>" + String(repeating: "<object>", count: depth)
+                        + String(repeating: "</object>", count: depth) + "</annotation>").utf8)
+        let yaml = "recipe_version: 1\nlabels: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"
+        var outcomes: [(String, String?)] = []
+        let began = Date()
+        do throws(AVDBError) { _ = try COCOReader.read(json, file: "deep.json"); outcomes.append(("coco", nil)) } catch {
+            outcomes.append(("coco", error.description))
+        }
+        do throws(AVDBError) { _ = try GeoJSONReader.read(json, file: "deep.geojson", image: "x.tif"); outcomes.append(("geojson", nil)) } catch {
+            outcomes.append(("geojson", error.description))
+        }
+        do throws(AVDBError) { _ = try VOCReader.read(xml, file: "deep.xml"); outcomes.append(("voc", nil)) } catch {
+            outcomes.append(("voc", error.description))
+        }
+        do throws(LabelSchemaError) { _ = try Schema.parse(json, file: "deep-schema.json"); outcomes.append(("schema", nil)) } catch {
+            outcomes.append(("schema", error.description))
+        }
+        do throws(ExportError) { _ = try Recipe.parse(yaml, file: "deep.yaml"); outcomes.append(("recipe", nil)) } catch {
+            outcomes.append(("recipe", error.description))
+        }
+        #expect(Date().timeIntervalSince(began) < 30)
+        for (reader, error) in outcomes {
+            guard let error else { Issue.record("\(reader) accepted an input nested \(depth) deep"); continue }
+            #expect(oneLine(error), "\(reader): \(error)")
+            #expect(error.hasPrefix("deep"), "\(reader) does not name the file: \(error)")
+        }
+    }
 }

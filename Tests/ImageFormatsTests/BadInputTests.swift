@@ -21,6 +21,7 @@ import Testing
         Case(file: "bad_float64.tif", code: .unsupported, mentions: "64-bit floating point"),
         Case(file: "bad_bilevel.tif", code: .unsupported, mentions: "1-bit unsigned integer"),
         Case(file: "bad_jpeg2000.tif", code: .unsupported, mentions: "jpeg2000"),
+        Case(file: "bad_label_only.tif", code: .unsupported, mentions: "page 0 is a label image"),
         Case(file: "bad_truncated.png", code: .corrupt, mentions: "PNG"),
         Case(file: "bad_huge_dimensions.png", code: .tooLarge, mentions: "100000x100000"),
         Case(file: "bad_huge_dimensions.jpg", code: .tooLarge, mentions: "60000x60000"),

@@ -19,6 +19,21 @@ import Testing
         #expect(pages.pageCount == 3 && pages.channels == 1 && !pages.channelsFromPages)
     }
 
+    /// A whole-slide file's label and macro images (which can show a patient's name) are listed
+    /// but never read: the pixels are page 0's alone, and no label "ink" value appears in them.
+    @Test func slideLabelAndMacroAreListedButNeverRead() throws {
+        let url = Paths.fixture("wsi_associated.tif")
+        let info = try ImageReader.info(url)
+        #expect(info.pageCount == 5 && info.associatedImages == ["label", "macro"])
+        #expect(info.width == 64 && info.height == 48 && info.channels == 3 && !info.channelsFromPages)
+        let image = try ImageReader.read(url)
+        #expect(image.width == 64 && image.height == 48 && image.channels == 3)
+        guard case .uint8(let samples) = image.pixels else { Issue.record("not uint8"); return }
+        // make_image_fixtures.py: the main image is clipped to >= 8, the label ink is 3.
+        #expect(samples.min() == 8 && !samples.contains(3))
+        #expect(try ImageReader.info(Paths.fixture("u8_multipage.tif")).associatedImages == [])
+    }
+
     @Test func paletteChannelsDependOnTheMode() throws {
         for name in ["u8_palette.tif", "palette8.png", "palette4_trns.png"] {
             let url = Paths.fixture(name)

@@ -32,10 +32,26 @@ public enum Report {
                 + "trainset \(escape(m.tool.version)) (\(escape(String(m.tool.gitCommit.prefix(12)))))</p>\n"
 
             // Contact sheet: one row per class (or one row of all tiles when there are no classes).
-            let groups: [(name: String, tiles: [Int])] = m.counts.perClass.isEmpty
+            // Tiles of an object bundle without tile labels are grouped by the classes of their objects.
+            let objects = try reader.objects()
+            let colours = try classColours(reader)
+            let tileObjects = objects.kinds.isEmpty ? nil : label.indices.map { objects.objects(ofTile: $0) }
+            var groups: [(name: String, tiles: [Int])] = m.counts.perClass.isEmpty
                 ? [("all tiles", Array(label.indices))]
                 : m.counts.perClass.map { c in (c.name, label.indices.filter { label[$0] == Int32(c.id) }) }
                     + (label.contains(-1) ? [("unlabeled", label.indices.filter { label[$0] == -1 })] : [])
+            if objects.hasImageLabels {
+                // Multi-label: a tile appears in the row of every class it carries.
+                let carried = label.indices.map { Set(objects.imageLabels(ofTile: $0)) }
+                groups = m.counts.perClass.map { c in (c.name, label.indices.filter { carried[$0].contains(Int32(c.id)) }) }
+                    + [("no class", label.indices.filter { carried[$0].isEmpty })]
+            } else if let tileObjects, !label.contains(where: { $0 != -1 }) {
+                func classes(_ t: TileObjects) -> Set<Int32> {
+                    Set(t.boxes.map(\.classID) + t.points.map(\.classID) + t.polygons.map(\.classID))
+                }
+                groups = m.counts.perClass.map { c in ("\(c.name) (objects)", label.indices.filter { classes(tileObjects[$0]).contains(Int32(c.id)) }) }
+                    + [("no objects", label.indices.filter { classes(tileObjects[$0]).isEmpty })]
+            }
             body += "<h2>Tiles</h2>\n"
             let picked = groups.map { spread($0.tiles, count: perClass) }
             var images: [Int: ImageBuffer] = [:]
@@ -44,7 +60,8 @@ public enum Report {
             for (group, chosen) in zip(groups, picked) {
                 body += "<div class=row><div class=cls>\(escape(group.name))<br><small>\(group.tiles.count) tiles</small></div>"
                 for i in chosen {
-                    let thumb = Thumbnail(images[i]!, instances: try reader.instanceMask(i), limits: limits)
+                    let thumb = Thumbnail(images[i]!, instances: try reader.instanceMask(i), limits: limits,
+                                          objects: tileObjects?[i], colours: colours)
                     let png = PNGEncoder.encode(width: thumb.width, height: thumb.height, rgb: thumb.rgb).base64EncodedString()
                     let title = "tile \(i): \(paths[Int(source[i])]) at (\(xs[i]), \(ys[i]))"
                         + (splits[i].isEmpty ? "" : ", \(splits[i])")
@@ -87,6 +104,23 @@ public enum Report {
         } catch {
             throw ExportError(.input, shown, "\(error)")
         }
+    }
+
+    /// Class id → colour: the schema's `/classes/colour` (`#RRGGBB`) when present, else a fixed
+    /// palette by class position.
+    static func classColours(_ reader: borrowing BundleReader) throws(BundleError) -> [Int32: (UInt8, UInt8, UInt8)] {
+        let classes = try reader.table(at: BundleLayout.classes)
+        guard case .int32(let ids)? = classes["id"] else { return [:] }
+        let palette: [(UInt8, UInt8, UInt8)] = [(0, 255, 255), (255, 0, 255), (0, 255, 0), (255, 128, 0), (255, 255, 0), (0, 128, 255)]
+        var out: [Int32: (UInt8, UInt8, UInt8)] = [:]
+        for (k, id) in ids.enumerated() { out[id] = palette[k % palette.count] }
+        if case .string(let hex)? = classes["colour"] {
+            for (id, h) in zip(ids, hex) {
+                guard h.count == 7, h.hasPrefix("#"), let v = UInt32(h.dropFirst(), radix: 16) else { continue }
+                out[id] = (UInt8(v >> 16), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF))
+            }
+        }
+        return out
     }
 
     /// `count` indices spread evenly over `all`, first and last included.

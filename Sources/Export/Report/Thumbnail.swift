@@ -1,3 +1,4 @@
+import BundleFormat
 import Raster
 
 /// Renders a tile for people: channels stretched to 8 bits between display limits shared by
@@ -23,7 +24,10 @@ struct Thumbnail {
         }
     }
 
-    init(_ image: ImageBuffer, instances: LabelImage?, limits: [(lo: Double, hi: Double)], maxSide: Int = 128) {
+    /// `objects` are drawn as outlines over the shrunk tile (boxes, point crosses, polygon
+    /// rings), each in its class's colour from `colours` (white for a class without one).
+    init(_ image: ImageBuffer, instances: LabelImage?, limits: [(lo: Double, hi: Double)], maxSide: Int = 128,
+         objects: TileObjects? = nil, colours: [Int32: (UInt8, UInt8, UInt8)] = [:]) {
         let w = image.width, h = image.height, plane = w * h
         var rgb = Array(repeating: UInt8(0), count: plane * 3)
         let shown = min(3, image.channels)
@@ -65,6 +69,42 @@ struct Thumbnail {
                 }
             }
             self.rgb = small
+        }
+        if let objects { draw(objects, scale: 1 / Double(factor), colours: colours) }
+    }
+
+    private mutating func draw(_ objects: TileObjects, scale: Double, colours: [Int32: (UInt8, UInt8, UInt8)]) {
+        func colour(_ id: Int32) -> (UInt8, UInt8, UInt8) { colours[id] ?? (255, 255, 255) }
+        for b in objects.boxes {
+            let x0 = b.box.xMin * scale, y0 = b.box.yMin * scale
+            // The last pixel inside the box, so a box ending at the tile edge stays visible.
+            let x1 = b.box.xMax * scale - 1, y1 = b.box.yMax * scale - 1
+            let c = colour(b.classID)
+            line(x0, y0, x1, y0, c); line(x1, y0, x1, y1, c); line(x1, y1, x0, y1, c); line(x0, y1, x0, y0, c)
+        }
+        for p in objects.points {
+            let x = p.point.x * scale, y = p.point.y * scale, c = colour(p.classID)
+            line(x - 2, y, x + 2, y, c)
+            line(x, y - 2, x, y + 2, c)
+        }
+        for p in objects.polygons {
+            for ring in [p.polygon.exterior] + p.polygon.holes {
+                for k in ring.indices {
+                    let a = ring[k], b = ring[(k + 1) % ring.count]
+                    line(a.x * scale, a.y * scale, b.x * scale, b.y * scale, colour(p.classID))
+                }
+            }
+        }
+    }
+
+    /// A one-pixel line by sampling it at every pixel step, clipped to the thumbnail.
+    private mutating func line(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, _ c: (UInt8, UInt8, UInt8)) {
+        let steps = max(1, Int(max(abs(x1 - x0), abs(y1 - y0)).rounded(.up)))
+        for k in 0...steps {
+            let t = Double(k) / Double(steps)
+            let x = Int((x0 + t * (x1 - x0)).rounded(.down)), y = Int((y0 + t * (y1 - y0)).rounded(.down))
+            guard x >= 0, y >= 0, x < width, y < height else { continue }
+            (rgb[3 * (y * width + x)], rgb[3 * (y * width + x) + 1], rgb[3 * (y * width + x) + 2]) = c
         }
     }
 }
