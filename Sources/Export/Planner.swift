@@ -134,6 +134,10 @@ public enum Planner {
             semanticMasks: recipe.labels.semanticMasks != nil || recipe.labels.objects?.rasterize.semantic == true,
             deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle,
             objects: objects?.kinds ?? .none, imageLabels: recipe.labels.imageLabels != nil)
+        if state.linkedOutsideRoot > 0 {
+            state.warnings.append("inputs.links_outside_root: follow: \(state.linkedOutsideRoot) input files are read through "
+                                  + "symbolic links that lead outside \(FileSystem.display(root)) (hashed and listed like every input)")
+        }
         var plan = ExportPlan(
             recipe: recipe, recipeText: text, recipePath: FileSystem.display(recipeURL), root: root, output: outputURL,
             overwrite: overwrite, sources: sources, classNames: state.classNames, classIDs: state.classIDs,
@@ -166,6 +170,8 @@ struct PlanState {
     let root: URL
     var inputs: [Manifest.InputFile] = []
     var recorded: Set<String> = []
+    /// Inputs read through symbolic links that leave the root (allowed by the recipe).
+    var linkedOutsideRoot = 0
     var warnings: [String] = []
     var matching: Manifest.Matching?
     var mapping: MappingReport?
@@ -202,9 +208,9 @@ struct PlanState {
     /// A recipe-given path, refused if it leaves the input root.
     func inside(_ relative: String, field: String) throws(ExportError) -> URL {
         let url = URL(fileURLWithPath: relative, relativeTo: root).standardizedFileURL
-        let rootPath = root.resolvingSymlinksInPath().path
-        let resolved = url.resolvingSymlinksInPath().path
-        guard !relative.hasPrefix("/"), resolved == rootPath || resolved.hasPrefix(rootPath + "/") else {
+        // `..` and absolute paths leave the root whatever the link policy; links are `record`'s.
+        let rootPath = root.standardizedFileURL.path
+        guard !relative.hasPrefix("/"), url.path == rootPath || url.path.hasPrefix(rootPath + "/") else {
             throw ExportError(.recipe, recipeFile, "\(field): '\(relative)' is outside the input root \(root.path)")
         }
         guard FileSystem.isRegularFile(url) else {
@@ -229,8 +235,19 @@ struct PlanState {
     }
 
     /// Hashes an input once and lists it in the manifest.
+    /// Hashes an input and lists it in the manifest. Every file an export reads passes here, so
+    /// this is where symbolic links leading outside the root are refused (or, under
+    /// `inputs.links_outside_root: follow`, counted for the manifest's warnings).
     mutating func record(_ path: String, url: URL, role: String) throws(ExportError) {
         guard recorded.insert(path).inserted else { return }
+        do {
+            try ImageMatcher.refuseEscape(root: root, relative: path)
+        } catch {
+            guard recipe.inputs.linksOutsideRoot == .follow else {
+                throw ExportError(.input, FileSystem.display(url), error.message)
+            }
+            linkedOutsideRoot += 1
+        }
         let digest = try FileDigest.of(url, displayPath: FileSystem.display(url))
         inputs.append(Manifest.InputFile(path: path, role: role, bytes: digest.bytes, sha256: digest.sha256))
     }
@@ -249,7 +266,7 @@ struct PlanState {
         if let pattern = recipe.inputs.images {
             let paths: [String]
             do {
-                paths = try ImageLister.list(root: root, pattern: pattern)
+                paths = try ImageLister.list(root: root, pattern: pattern, links: recipe.inputs.linksOutsideRoot)
             } catch {
                 throw ExportError(.recipe, recipeFile, "inputs.images: \(error.message)")
             }
@@ -262,7 +279,8 @@ struct PlanState {
         do {
             table = try AnnotationTable(contentsOf: tableURL)
             let template = try PathTemplate(spec.imagePath)
-            result = try ImageMatcher.match(table: table, keyColumns: spec.keys, template: template, root: root)
+            result = try ImageMatcher.match(table: table, keyColumns: spec.keys, template: template, root: root,
+                                            links: recipe.inputs.linksOutsideRoot)
         } catch {
             throw ExportError(error.code == .unknownColumn ? .mismatch : .input,
                               error.location(default: shown(spec.file)), error.message)
