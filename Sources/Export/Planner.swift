@@ -52,6 +52,7 @@ public enum Planner {
         let readOptions = ReadOptions(palette: recipe.channels.palette == .rgb ? .rgb : .indices)
         let groupColumn = try state.balanceGroupColumn()
         var groups: [String] = []
+        var withAssociatedImages: [String] = []
         for candidate in candidates {
             let info: ImageInfo
             do {
@@ -80,6 +81,7 @@ public enum Planner {
                                   "channels.select names channel \(bad) but the image has \(info.channels) (0…\(info.channels - 1))")
             }
             try state.record(candidate.path, url: candidate.url, role: "image")
+            if !info.associatedImages.isEmpty { withAssociatedImages.append(candidate.path) }
             let rescaled = try recipe.rescale.map { (r) throws(ExportError) in
                 try Rescaling.plan(r, info: info, path: candidate.path, url: candidate.url)
             }
@@ -134,6 +136,11 @@ public enum Planner {
             semanticMasks: recipe.labels.semanticMasks != nil || recipe.labels.objects?.rasterize.semantic == true,
             deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle,
             objects: objects?.kinds ?? .none, imageLabels: recipe.labels.imageLabels != nil)
+        if let example = withAssociatedImages.first {
+            // Said so that a reviewer need not wonder: the reader never decodes these pages.
+            state.warnings.append("\(withAssociatedImages.count) whole-slide images (e.g. \(example)) hold label or macro "
+                                  + "images, which can show a patient's name; they were not read and are not in the bundle")
+        }
         if state.linkedOutsideRoot > 0 {
             state.warnings.append("inputs.links_outside_root: follow: \(state.linkedOutsideRoot) input files are read through "
                                   + "symbolic links that lead outside \(FileSystem.display(root)) (hashed and listed like every input)")
