@@ -66,6 +66,7 @@ public enum Planner {
         let readOptions = ReadOptions(palette: recipe.channels.palette == .rgb ? .rgb : .indices)
         let groupColumn = try state.balanceGroupColumn()
         var groups: [String] = []
+        var withAssociatedImages: [String] = []
         for candidate in candidates {
             let info: ImageInfo
             do {
@@ -94,6 +95,7 @@ public enum Planner {
                                   "channels.select names channel \(bad) but the image has \(info.channels) (0…\(info.channels - 1))")
             }
             try state.record(candidate.path, url: candidate.url, role: "image")
+            if !info.associatedImages.isEmpty { withAssociatedImages.append(candidate.path) }
             let rescaled = try recipe.rescale.map { (r) throws(ExportError) in
                 try Rescaling.plan(r, info: info, path: candidate.path, url: candidate.url)
             }
@@ -152,6 +154,15 @@ public enum Planner {
             semanticMasks: recipe.labels.semanticMasks != nil || recipe.labels.objects?.rasterize.semantic == true,
             deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle,
             objects: objects?.kinds ?? .none, imageLabels: recipe.labels.imageLabels != nil)
+        if let example = withAssociatedImages.first {
+            // Said so that a reviewer need not wonder: the reader never decodes these pages.
+            state.warnings.append("\(withAssociatedImages.count) whole-slide images (e.g. \(example)) hold label or macro "
+                                  + "images, which can show a patient's name; they were not read and are not in the bundle")
+        }
+        if state.linkedOutsideRoot > 0 {
+            state.warnings.append("inputs.links_outside_root: follow: \(state.linkedOutsideRoot) input files are read through "
+                                  + "symbolic links that lead outside \(FileSystem.display(root)) (hashed and listed like every input)")
+        }
         var plan = ExportPlan(
             recipe: recipe, recipeText: text, recipePath: FileSystem.display(recipeURL), root: root, output: outputURL,
             overwrite: overwrite, sources: sources, classNames: state.classNames, classIDs: state.classIDs,
@@ -184,6 +195,8 @@ struct PlanState {
     let root: URL
     var inputs: [Manifest.InputFile] = []
     var recorded: Set<String> = []
+    /// Inputs read through symbolic links that leave the root (allowed by the recipe).
+    var linkedOutsideRoot = 0
     var warnings: [String] = []
     var matching: Manifest.Matching?
     var mapping: MappingReport?
@@ -220,9 +233,9 @@ struct PlanState {
     /// A recipe-given path, refused if it leaves the input root.
     func inside(_ relative: String, field: String) throws(ExportError) -> URL {
         let url = URL(fileURLWithPath: relative, relativeTo: root).standardizedFileURL
-        let rootPath = root.resolvingSymlinksInPath().path
-        let resolved = url.resolvingSymlinksInPath().path
-        guard !relative.hasPrefix("/"), resolved == rootPath || resolved.hasPrefix(rootPath + "/") else {
+        // `..` and absolute paths leave the root whatever the link policy; links are `record`'s.
+        let rootPath = root.standardizedFileURL.path
+        guard !relative.hasPrefix("/"), url.path == rootPath || url.path.hasPrefix(rootPath + "/") else {
             throw ExportError(.recipe, recipeFile, "\(field): '\(relative)' is outside the input root \(root.path)")
         }
         guard FileSystem.isRegularFile(url) else {
@@ -247,8 +260,19 @@ struct PlanState {
     }
 
     /// Hashes an input once and lists it in the manifest.
+    /// Hashes an input and lists it in the manifest. Every file an export reads passes here, so
+    /// this is where symbolic links leading outside the root are refused (or, under
+    /// `inputs.links_outside_root: follow`, counted for the manifest's warnings).
     mutating func record(_ path: String, url: URL, role: String) throws(ExportError) {
         guard recorded.insert(path).inserted else { return }
+        do {
+            try ImageMatcher.refuseEscape(root: root, relative: path)
+        } catch {
+            guard recipe.inputs.linksOutsideRoot == .follow else {
+                throw ExportError(.input, FileSystem.display(url), error.message)
+            }
+            linkedOutsideRoot += 1
+        }
         let digest = try FileDigest.of(url, displayPath: FileSystem.display(url))
         inputs.append(Manifest.InputFile(path: path, role: role, bytes: digest.bytes, sha256: digest.sha256))
     }
@@ -267,7 +291,7 @@ struct PlanState {
         if let pattern = recipe.inputs.images {
             let paths: [String]
             do {
-                paths = try ImageLister.list(root: root, pattern: pattern)
+                paths = try ImageLister.list(root: root, pattern: pattern, links: recipe.inputs.linksOutsideRoot)
             } catch {
                 throw ExportError(.recipe, recipeFile, "inputs.images: \(error.message)")
             }
@@ -280,7 +304,8 @@ struct PlanState {
         do {
             table = try AnnotationTable(contentsOf: tableURL)
             let template = try PathTemplate(spec.imagePath)
-            result = try ImageMatcher.match(table: table, keyColumns: spec.keys, template: template, root: root)
+            result = try ImageMatcher.match(table: table, keyColumns: spec.keys, template: template, root: root,
+                                            links: recipe.inputs.linksOutsideRoot)
         } catch {
             throw ExportError(error.code == .unknownColumn ? .mismatch : .input,
                               error.location(default: shown(spec.file)), error.message)
