@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent checker for trainset bundles (specs/bundle-format/v1.md).
+"""Independent checker for trainset bundles (specs/bundle-format/v1.md), merged bundles included.
 
 Re-implements, with h5py and numpy only, the structural checks of the spec and the content-hash
 definition, so that CI can confirm the Swift writer and validator against a second
@@ -12,6 +12,7 @@ problem; prints "<bundle>: OK <content hash>" and exits 0 otherwise.
 
 import hashlib
 import json
+import os
 import re
 import sys
 
@@ -122,6 +123,10 @@ class Checker:
     def __init__(self, path):
         self.path = path
         self.problems = []
+        # Virtual tile arrays: (dataset, shard file, (first row, end row)), and those not to hash
+        # because a source is missing (HDF5 would read it as zeros).
+        self.virtual_sources = []
+        self.unreadable = set()
 
     def problem(self, text):
         self.problems.append(text)
@@ -141,15 +146,59 @@ class Checker:
             self.problem(f"{label}: must be a scalar string")
         return value
 
-    def check_storage(self, ds, chunks):
+    def check_storage(self, ds, chunks, label=None):
+        label = label or ds.name
+        if ds.is_virtual:
+            self.check_virtual(ds, chunks)
+            return
         if ds.chunks != tuple(chunks):
-            self.problem(f"{ds.name}: chunk shape is {ds.chunks}, expected {tuple(chunks)}")
-        self.check_filters(ds)
+            self.problem(f"{label}: chunk shape is {ds.chunks}, expected {tuple(chunks)}")
+        self.check_filters(ds, label)
 
-    def check_filters(self, ds):
+    def check_filters(self, ds, label=None):
         f = filters_of(ds)
         if "deflate" not in f or "fletcher32" not in f:
-            self.problem(f"{ds.name}: filters are {f}, they must include deflate and fletcher32")
+            self.problem(f"{label or ds.name}: filters are {f}, they must include deflate and fletcher32")
+
+    def check_virtual(self, ds, chunks):
+        """A merged bundle's tile array (bundle format §13.2): each mapping maps a whole shard
+        dataset of the same path onto the next rows, from an existing file named relative to the
+        bundle, whose dataset is stored as §4 requires."""
+        directory = os.path.dirname(os.path.abspath(self.path))
+        rest = tuple(ds.shape[1:])
+        following = 0
+        for i, m in enumerate(ds.virtual_sources()):
+            name = m.file_name.replace("%%", "%")
+            start, end = m.vspace.get_select_bounds()
+            count = tuple(e - s + 1 for s, e in zip(start, end))
+            src_start, src_end = m.src_space.get_select_bounds()
+            src_count = tuple(e - s + 1 for s, e in zip(src_start, src_end))
+            whole = m.vspace.get_select_npoints() == int(np.prod(count)) and m.src_space.get_select_npoints() == int(np.prod(src_count))
+            if (not whole or start[0] != following or any(start[1:]) or count[1:] != rest or any(src_start)
+                    or src_count != count or m.dset_name != ds.name or name.startswith("/") or name == "."):
+                self.problem(f"{ds.name}: virtual mapping {i} ({name}:{m.dset_name}) must map a whole shard dataset of the same "
+                             f"path, from a file named relative to the bundle, onto rows {following}…")
+                self.unreadable.add(ds.name)
+                continue
+            rows = (start[0], start[0] + count[0])
+            following = rows[1]
+            self.virtual_sources.append((ds.name, name, rows))
+            target = os.path.normpath(os.path.join(directory, name))
+            if not os.path.exists(target):
+                self.problem(f"{ds.name}: rows {rows[0]}..<{rows[1]} come from shard file {name}, which is missing (looked for {target})")
+                self.unreadable.add(ds.name)
+                continue
+            with h5py.File(target, "r") as shard:
+                source = shard.get(ds.name)
+                if not isinstance(source, h5py.Dataset):
+                    self.problem(f"{name}:{ds.name}: missing")
+                    self.unreadable.add(ds.name)
+                    continue
+                if dtype_name(source) != dtype_name(ds) or source.shape != count:
+                    self.problem(f"{name}:{ds.name}: is {dtype_name(source)} {source.shape}, the mapping expects {dtype_name(ds)} {count}")
+                self.check_storage(source, chunks, label=f"{name}:{ds.name}")
+        if following != ds.shape[0]:
+            self.problem(f"{ds.name}: rows {following}..<{ds.shape[0]} are mapped to no shard file")
 
     def run(self):
         try:
@@ -277,6 +326,10 @@ class Checker:
         complete = True
         for p in all_datasets(f):
             if p == "/manifest":
+                continue
+            if p in self.unreadable:
+                self.problem(f"{p}: not hashed: some of its data is in shard files that are missing or unusable")
+                complete = False
                 continue
             ds = f[p]
             dt = dtype_name(ds)
@@ -473,6 +526,7 @@ class Checker:
                     self.problem(f"/manifest: objects.{gpath[1:]} is {objects.get(gpath[1:])}, "
                                  f"{gpath} has {ragged_rows.get(gpath, 0)} rows")
         counts = m.get("counts", {})
+        self.check_merge(m, counts)
         if shape is not None and counts.get("tiles") != shape[0]:
             self.problem(f"/manifest: counts.tiles is {counts.get('tiles')}, /images has {shape[0]} tiles")
         if "/sources" in tables and counts.get("sources") != len(tables["/sources"]["path"]):
@@ -495,6 +549,41 @@ class Checker:
                 if entry.get("tiles") != labels.count(int(cid)):
                     self.problem(f"/manifest: counts.per_class gives class {cid} ({name}) {entry.get('tiles')} tiles, "
                                  f"/tiles/label has {labels.count(int(cid))}")
+
+
+    def check_merge(self, m, counts):
+        merge = m.get("merge")
+        if merge is None:
+            if self.virtual_sources:
+                self.problem(f"{self.virtual_sources[0][0]}: is virtual, but /manifest has no merge member")
+            return
+        tile = source = 0
+        for i, part in enumerate(merge.get("shards", [])):
+            if part.get("index") != i or part.get("first_tile") != tile or part.get("first_source") != source:
+                self.problem(f"/manifest: merge.shards[{i}] is not shard {i} at tile {tile}, source {source}")
+            tile = part.get("first_tile", 0) + part.get("tiles", 0)
+            source = part.get("first_source", 0) + part.get("sources", 0)
+        if tile != counts.get("tiles") or source != counts.get("sources"):
+            self.problem(f"/manifest: merge.shards hold {tile} tiles and {source} sources, counts say "
+                         f"{counts.get('tiles')} and {counts.get('sources')}")
+        if merge.get("layout") != "virtual":
+            if self.virtual_sources:
+                self.problem(f"{self.virtual_sources[0][0]}: is virtual, but merge.layout is {merge.get('layout')}")
+            return
+        parts = {part.get("file"): part for part in merge.get("shards", [])}
+        directory = os.path.dirname(os.path.abspath(self.path))
+        for dataset, name, rows in self.virtual_sources:
+            part = parts.get(name)
+            if part is None:
+                self.problem(f"{dataset}: shard file {name} is not listed in /manifest merge.shards")
+                continue
+            if rows != (part["first_tile"], part["first_tile"] + part["tiles"]):
+                self.problem(f"{dataset}: rows {rows[0]}..<{rows[1]} come from {name}, which holds shard {part['index']}'s tiles")
+            target = os.path.normpath(os.path.join(directory, name))
+            if os.path.exists(target):
+                with h5py.File(target, "r") as shard:
+                    if scalar_str(shard.attrs.get("content_hash")) != part.get("content_hash"):
+                        self.problem(f"{name}: content hash differs from the one recorded for shard {part['index']} in merge.shards")
 
 
 def main(argv):

@@ -4,7 +4,9 @@
 set -euo pipefail
 # chromium: the report check renders trainset's HTML report headless. libisal-dev: ISA-L igzip,
 # the deflate encoder of bundle chunks (zlib1g-dev: zlib, for deflate levels 4–9).
-packages=(libhdf5-dev libtiff-dev libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev libisal-dev pkg-config chromium)
+# slurmctld, slurmd, slurm-client, munge: scripts/check_slurm.sh runs a sharded export on a one-node Slurm.
+packages=(libhdf5-dev libtiff-dev libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev libisal-dev pkg-config chromium
+          slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -201,7 +201,8 @@ public enum ImageMatcher {
         keyColumns: [String] = [],
         template: PathTemplate,
         root: URL,
-        imagePattern: String? = nil
+        imagePattern: String? = nil,
+        links: LinkPolicy = .refuse
     ) throws(AVDBError) -> ImageMatchResult {
         let keyColumns = keyColumns.isEmpty ? template.variables : keyColumns
         var keyIndex: [Int] = []
@@ -226,7 +227,7 @@ public enum ImageMatcher {
             }
             firstLineOfKey[key] = line
             let path = try template.path(forRow: row, of: table, columnIndex: variableIndex)
-            try refuseEscape(root: root, relative: path)
+            try refuseEscape(root: root, relative: path, links: links)
             if isRegularFile(root.appendingPathComponent(path)) {
                 matched.append(.init(row: row, line: line, path: path))
                 referenced.insert(path)
@@ -237,25 +238,28 @@ public enum ImageMatcher {
 
         let onDisk: [String]
         if let imagePattern {
-            onDisk = try ImageLister.list(root: root, pattern: imagePattern)
+            onDisk = try ImageLister.list(root: root, pattern: imagePattern, links: links)
         } else {
-            onDisk = try ImageLister.images(root: root, under: template.fixedDirectory)
+            onDisk = try ImageLister.images(root: root, under: template.fixedDirectory, links: links)
         }
         return ImageMatchResult(matched: matched, missing: missing,
                                 unreferenced: onDisk.filter { !referenced.contains($0) })
     }
 
     /// Throws `.pathEscapesRoot` when `relative` names an existing file that symbolic links
-    /// place outside `root`. Templates and patterns already refuse `..` and absolute paths; a
-    /// link is the remaining way for a dataset to make an export read files it does not contain.
-    public static func refuseEscape(root: URL, relative: String) throws(AVDBError) {
+    /// place outside `root`, unless `links` is `.follow`. Templates and patterns refuse `..` and
+    /// absolute paths whatever the policy; a link is the remaining way for a dataset to make an
+    /// export read files it does not contain.
+    public static func refuseEscape(root: URL, relative: String, links: LinkPolicy = .refuse) throws(AVDBError) {
+        guard links == .refuse else { return }
         let url = root.appendingPathComponent(relative)
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         let rootPath = root.resolvingSymlinksInPath().path
         let resolved = url.resolvingSymlinksInPath().path
         guard resolved == rootPath || resolved.hasPrefix(rootPath.hasSuffix("/") ? rootPath : rootPath + "/") else {
             throw AVDBError(.pathEscapesRoot, "is a symbolic link to \(resolved), outside the dataset root \(root.path); "
-                            + "copy the file into the dataset instead", file: url.path)
+                            + "copy the file into the dataset, or set inputs.links_outside_root: follow in the recipe",
+                            file: url.path)
         }
     }
 
@@ -284,7 +288,7 @@ public enum ImageLister {
     /// `*` matches any run of characters and `?` one character, both within one path segment.
     /// Wildcards skip hidden entries (leading `.`); a literal segment may name one.
     /// Intermediate segments match directories, the last one regular files.
-    public static func list(root: URL, pattern: String) throws(AVDBError) -> [String] {
+    public static func list(root: URL, pattern: String, links: LinkPolicy = .refuse) throws(AVDBError) -> [String] {
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard !pattern.isEmpty, !pattern.hasPrefix("/"),
               !segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.contains("**") })
@@ -311,7 +315,7 @@ public enum ImageLister {
                                                          isDirectory: &isDirectory),
                           isDirectory.boolValue == wantDirectory
                     else { continue }
-                    try ImageMatcher.refuseEscape(root: root, relative: relative)
+                    try ImageMatcher.refuseEscape(root: root, relative: relative, links: links)
                     next.append(relative)
                 }
             }
@@ -323,14 +327,14 @@ public enum ImageLister {
     /// Every non-hidden file below `root/directory` whose extension is an image extension;
     /// `[]` when the directory does not exist. Symbolic links to directories are not entered,
     /// so a link cycle cannot make the walk endless.
-    public static func images(root: URL, under directory: String) throws(AVDBError) -> [String] {
+    public static func images(root: URL, under directory: String, links: LinkPolicy = .refuse) throws(AVDBError) -> [String] {
         guard ImageMatcher.isDirectory(root.appendingPathComponent(directory)) else { return [] }
         var found: [String] = []
-        try walk(root: root, relative: directory, into: &found)
+        try walk(root: root, relative: directory, links: links, into: &found)
         return sortedPaths(found)
     }
 
-    private static func walk(root: URL, relative: String, into found: inout [String]) throws(AVDBError) {
+    private static func walk(root: URL, relative: String, links: LinkPolicy, into found: inout [String]) throws(AVDBError) {
         for name in try entries(of: root.appendingPathComponent(relative)) {
             let path = relative.isEmpty ? name : relative + "/" + name
             let url = root.appendingPathComponent(path)
@@ -341,10 +345,10 @@ public enum ImageLister {
                 throw AVDBError(.fileUnreadable, "cannot inspect file: \(error.localizedDescription)", file: url.path)
             }
             if type == .typeDirectory {
-                try walk(root: root, relative: path, into: &found)
+                try walk(root: root, relative: path, links: links, into: &found)
             } else if imageExtensions.contains((name as NSString).pathExtension.lowercased()),
                       ImageMatcher.isRegularFile(url) {
-                try ImageMatcher.refuseEscape(root: root, relative: path)
+                try ImageMatcher.refuseEscape(root: root, relative: path, links: links)
                 found.append(path)
             }
         }
@@ -388,4 +392,13 @@ public enum ImageLister {
         while pi < p.count, p[pi] == "*" { pi += 1 }
         return pi == p.count
     }
+}
+
+/// Whether a dataset may reach files outside its root through symbolic links (recipe
+/// `inputs.links_outside_root`). `..` and absolute paths are refused under either policy.
+public enum LinkPolicy: String, Sendable, Equatable, CaseIterable {
+    /// Refuse a file whose resolved location lies outside the root (the default).
+    case refuse
+    /// Read it: for datasets assembled from links into shared storage.
+    case follow
 }

@@ -15,14 +15,18 @@ public struct DatasetInfo: Sendable, Equatable, Codable {
     public var chunks: [Int]
     /// Filter pipeline in order, e.g. `["shuffle", "deflate(6)", "fletcher32"]`.
     public var filters: [String]
+    /// For a virtual dataset (a merged bundle's tile array), the files its rows are read from,
+    /// as named in the bundle (relative to its directory); empty otherwise.
+    public var virtualFiles: [String]
 
     /// Metadata of one dataset.
-    public init(path: String, dtype: String, shape: [Int], chunks: [Int], filters: [String]) {
+    public init(path: String, dtype: String, shape: [Int], chunks: [Int], filters: [String], virtualFiles: [String] = []) {
         self.path = path
         self.dtype = dtype
         self.shape = shape
         self.chunks = chunks
         self.filters = filters
+        self.virtualFiles = virtualFiles
     }
 }
 
@@ -99,6 +103,7 @@ public struct BundleReader: ~Copyable {
                 throw BundleError(code: .format, message: "must be a 4-D uint8, uint16 or float32 dataset, found \(info.dtype) "
                                   + "\(info.shape)", path: BundleLayout.images, file: path)
             }
+            if info.isVirtual { try requireShardFiles(of: info, in: file, bundle: path) }
             let names = try images.hasAttribute("channel_names") ? try images.stringArrayAttribute("channel_names") : []
             return Header(version: version, shape: info.shape, pixelType: pixelType, channelNames: names,
                           instance: try file.objectKind(at: BundleLayout.instanceMasks) == .dataset,
@@ -109,6 +114,38 @@ public struct BundleReader: ~Copyable {
             throw error
         } catch {
             preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    /// HDF5 reads a missing source file of a virtual dataset as zeros, without an error, so a
+    /// merged bundle is refused when opened unless every shard file is present and is the shard
+    /// it was merged from (its content hash is the one the manifest's merge member records).
+    private static func requireShardFiles(of info: HDF5DatasetInfo, in file: borrowing File,
+                                          bundle path: String) throws(BundleError) {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let text = try bundleIO(path) { () throws(HDF5Error) in try file.openDataset(BundleLayout.manifest).readString() }
+        let parts: [Manifest.Merge.Part]
+        do {
+            parts = try Manifest.decode(Data(text.utf8)).merge?.shards ?? []
+        } catch {
+            throw BundleError(code: .manifest, message: "manifest is not valid JSON for this format: \(error)",
+                              path: BundleLayout.manifest, file: path)
+        }
+        for mapping in info.virtualMappings ?? [] {
+            let url = directory.appendingPathComponent(mapping.sourceFile).standardizedFileURL
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw BundleError(code: .format, message: "this merged bundle reads its tiles from shard file \(mapping.sourceFile), "
+                                  + "which is missing (looked for \(url.path)); keep the shard files with it, or merge with --copy",
+                                  path: info.path, file: path)
+            }
+            let hash = try bundleIO(url.path) { () throws(HDF5Error) in
+                try File(opening: url.path).stringAttribute(BundleLayout.contentHashAttribute)
+            }
+            guard let part = parts.first(where: { $0.file == mapping.sourceFile }), part.contentHash == hash else {
+                throw BundleError(code: .format, message: "shard file \(mapping.sourceFile) is not a shard this bundle was merged "
+                                  + "from (its content hash \(hash) is not in the manifest's merge member); merge again",
+                                  path: info.path, file: path)
+            }
         }
     }
 
@@ -234,7 +271,8 @@ public struct BundleReader: ~Copyable {
             try DigestComputer.allDatasetPaths(file).map { (p) throws(HDF5Error) -> DatasetInfo in
                 let info = try file.openDataset(p).info()
                 return DatasetInfo(path: info.path, dtype: info.dtype, shape: info.shape, chunks: info.chunks ?? [],
-                                   filters: info.filters.map(\.description))
+                                   filters: info.filters.map(\.description),
+                                   virtualFiles: (info.virtualMappings ?? []).map(\.sourceFile))
             }
         }
     }
@@ -258,9 +296,13 @@ enum TableIO {
                 throw HDF5Error(code: .typeMismatch, message: "column dtype \(dtype) is not int32, int64, float64 or string",
                                 objectPath: ds.path, file: file.path)
             }
-            columns.append(Column(name, data))
+            let references = try ds.hasAttribute(BundleLayout.referencesAttribute)
+                ? try ds.stringAttribute(BundleLayout.referencesAttribute) : nil
+            columns.append(Column(name, data, references: references))
         }
-        return Table(path: tablePath, columns: columns)
+        let scope = try group.hasAttribute(BundleLayout.scopeAttribute)
+            ? TableScope(rawValue: try group.stringAttribute(BundleLayout.scopeAttribute)) : nil
+        return Table(path: tablePath, columns: columns, scope: scope ?? .shard)
     }
 }
 

@@ -223,8 +223,15 @@ public struct BundleWriter: ~Copyable {
         do {
             let group = try file.createGroup(path)
             try group.setAttribute("columns", names)
+            try group.setAttribute(BundleLayout.scopeAttribute, table.scope.rawValue)
             try group.close()
-            for column in table.columns { digests.append(try writeColumn(path + "/" + column.name, column.data)) }
+            for column in table.columns {
+                let columnPath = path + "/" + column.name
+                digests.append(try writeColumn(columnPath, column.data))
+                if let target = column.references {
+                    try file.setAttribute(BundleLayout.referencesAttribute, target, on: columnPath)
+                }
+            }
         } catch {
             throw BundleError(error, file: filePath)
         }
@@ -280,7 +287,9 @@ public struct BundleWriter: ~Copyable {
 
     /// Writes a plain group (not a table: no `columns` attribute) of 1-D numeric datasets whose
     /// lengths may differ, such as the `/stitch` blending windows; stored like table columns.
-    public mutating func writeArrays(group path: String, _ arrays: [Column]) throws(BundleError) {
+    /// `scope` `.bundle` marks a group equal in every shard of one export, which a merge writes
+    /// once (bundle format §13.3).
+    public mutating func writeArrays(group path: String, _ arrays: [Column], scope: TableScope? = nil) throws(BundleError) {
         let filePath = self.filePath
         guard path.hasPrefix("/"), path.count > 1, !path.dropFirst().contains("/"), !tablesWritten.contains(path),
               ![BundleLayout.images, "/masks", BundleLayout.manifest].contains(path) else {
@@ -292,7 +301,9 @@ public struct BundleWriter: ~Copyable {
         }
         var digests: [DatasetDigest] = []
         do {
-            try file.createGroup(path).close()
+            let group = try file.createGroup(path)
+            if let scope { try group.setAttribute(BundleLayout.scopeAttribute, scope.rawValue) }
+            try group.close()
             for array in arrays { digests.append(try writeColumn(path + "/" + array.name, array.data)) }
         } catch {
             throw BundleError(error, file: filePath)
@@ -301,11 +312,8 @@ public struct BundleWriter: ~Copyable {
         tablesWritten.append(path)
     }
 
-    /// One 1-D dataset and its digest. Strings are chunked but unfiltered: HDF5 refuses
-    /// mandatory filters such as Fletcher-32 on variable-length types, whose bytes live in the
-    /// global heap outside the chunks anyway; the content hash covers them instead. An empty
-    /// column still gets a chunked dataset (chunk 1, unlimited length), as a fixed extent of 0
-    /// cannot hold a chunk.
+    /// One 1-D dataset and its digest, stored as `TableSchema.columnLayout` says (the merge
+    /// writes record data through the same function, so a merged bundle stores it alike).
     private func writeColumn(_ columnPath: String, _ data: ColumnData) throws(HDF5Error) -> DatasetDigest {
         let rows = data.count
         switch data {
@@ -313,8 +321,9 @@ public struct BundleWriter: ~Copyable {
         case .int64(let v): return try writeNumeric(columnPath, v, shape: [rows], dtype: data.dtype)
         case .float64(let v): return try writeNumeric(columnPath, v, shape: [rows], dtype: data.dtype)
         case .string(let v):
-            let stringLayout = DatasetLayout.chunked([TableSchema.chunkRows(rows)], unlimitedFirstDimension: rows == 0)
-            let ds = try file.createStringDataset(columnPath, shape: [rows], layout: stringLayout)
+            let ds = try file.createStringDataset(columnPath, shape: [rows],
+                                                  layout: TableSchema.columnLayout(rows: rows, dtype: data.dtype,
+                                                                                   deflateLevel: spec.deflateLevel))
             var hasher = CanonicalHasher()
             try ds.writeStrings(v); hasher.append(v); try ds.close()
             return DatasetDigest(path: columnPath, dtype: data.dtype, shape: [rows], sha256: hasher.finalize())
@@ -325,8 +334,8 @@ public struct BundleWriter: ~Copyable {
     /// like the images, chunked by rows like table columns (unlimited when it has no rows).
     private func writeNumeric<T: HDF5Scalar>(_ datasetPath: String, _ values: [T], shape: [Int], dtype: String)
         throws(HDF5Error) -> DatasetDigest {
-        let layout = DatasetLayout.chunked([TableSchema.chunkRows(shape[0])] + shape.dropFirst(), deflateLevel: spec.deflateLevel,
-                                           fletcher32: true, unlimitedFirstDimension: shape[0] == 0)
+        let layout = TableSchema.columnLayout(rows: shape[0], dtype: dtype, deflateLevel: spec.deflateLevel,
+                                              rowShape: Array(shape.dropFirst()))
         let ds = try file.createDataset(datasetPath, of: T.self, shape: shape, layout: layout)
         try ds.write(values)
         try ds.close()
@@ -367,28 +376,7 @@ public struct BundleWriter: ~Copyable {
                                          sha256: semanticHasher.finalize()))
         }
         digests += tableDigests
-        var completed = manifest
-        completed.datasets = ContentHash.sortedByPath(digests)
-        completed.contentHash = ContentHash.combine(digests)
-        let text: String
-        do {
-            text = String(decoding: try completed.jsonData(), as: UTF8.self)
-        } catch {
-            throw BundleError(code: .manifest, message: "cannot encode the manifest: \(error)", path: BundleLayout.manifest,
-                              file: filePath)
-        }
-        let contentHash = completed.contentHash
-        do {
-            let ds = try file.createStringDataset(BundleLayout.manifest, shape: [])
-            try ds.writeString(text)
-            try ds.close()
-            try file.setAttribute(BundleLayout.formatAttribute, BundleLayout.formatName)
-            try file.setAttribute(BundleLayout.formatVersionAttribute, BundleLayout.formatVersion)
-            try file.setAttribute(BundleLayout.contentHashAttribute, contentHash)
-            try file.setAttribute(BundleLayout.manifestSHA256Attribute, hex(SHA256.hash(data: Data(text.utf8))))
-        } catch {
-            throw BundleError(error, file: filePath)
-        }
+        let completed = try Self.complete(manifest, digests: digests, in: file, filePath: filePath)
         // Close the datasets before the file: the file's close flushes, and a dataset left
         // open would keep it open past this call.
         let ownedImages = self.images
@@ -400,6 +388,35 @@ public struct BundleWriter: ~Copyable {
             if case .some(let masks) = consume ownedInstance { try masks.close() }
             if case .some(let masks) = consume ownedSemantic { try masks.close() }
             try ownedFile.close()
+        } catch {
+            throw BundleError(error, file: filePath)
+        }
+        return completed
+    }
+
+    /// Stores `digests` and the content hash in `manifest`, writes it as `/manifest` and writes
+    /// the root attributes, last, marking the file complete (bundle format §3). Returns the
+    /// completed manifest.
+    static func complete(_ manifest: Manifest, digests: [DatasetDigest], in file: borrowing File,
+                         filePath: String) throws(BundleError) -> Manifest {
+        var completed = manifest
+        completed.datasets = ContentHash.sortedByPath(digests)
+        completed.contentHash = ContentHash.combine(digests)
+        let text: String
+        do {
+            text = String(decoding: try completed.jsonData(), as: UTF8.self)
+        } catch {
+            throw BundleError(code: .manifest, message: "cannot encode the manifest: \(error)", path: BundleLayout.manifest,
+                              file: filePath)
+        }
+        do {
+            let ds = try file.createStringDataset(BundleLayout.manifest, shape: [])
+            try ds.writeString(text)
+            try ds.close()
+            try file.setAttribute(BundleLayout.formatAttribute, BundleLayout.formatName)
+            try file.setAttribute(BundleLayout.formatVersionAttribute, BundleLayout.formatVersion)
+            try file.setAttribute(BundleLayout.contentHashAttribute, completed.contentHash)
+            try file.setAttribute(BundleLayout.manifestSHA256Attribute, hex(SHA256.hash(data: Data(text.utf8))))
         } catch {
             throw BundleError(error, file: filePath)
         }

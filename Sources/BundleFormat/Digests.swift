@@ -37,84 +37,61 @@ enum DigestComputer {
                        failures: inout [BlockFailure]?) throws(HDF5Error) -> DatasetDigest? {
         let ds = try file.openDataset(path)
         let info = try ds.info()
+        var hashers = [CanonicalHasher()]
+        let ok = try hash(ds, info, into: &hashers, failures: &failures)
+        return ok ? DatasetDigest(path: path, dtype: info.dtype, shape: info.shape, sha256: hashers[0].finalize()) : nil
+    }
+
+    /// Feeds the canonical bytes of `ds` to every hasher, one block of rows at a time. Returns
+    /// false when a block could not be read and `failures` collects it (see `digest`).
+    static func hash(_ ds: borrowing Dataset, _ info: HDF5DatasetInfo, into hashers: inout [CanonicalHasher],
+                     failures: inout [BlockFailure]?) throws(HDF5Error) -> Bool {
+        guard TableSchema.dtypes.contains(info.dtype) else {
+            throw HDF5Error(code: .typeMismatch, message: "dtype \(info.dtype) is not one of the bundle format's types",
+                            objectPath: info.path)
+        }
         // Every chunk of a bundle is written. A damaged header can claim an extent of 2^53 rows
         // over a handful of stored chunks; reading that would never end, so refuse it first.
+        // A virtual dataset has no chunks of its own (chunkCount is nil); its sources are
+        // datasets of the shard files, which were checked like this when they were validated.
         if let needed = info.chunkCount {
             let stored = try ds.storedChunkCount()
             guard stored >= needed else {
                 throw HDF5Error(code: .readFailed, message: "only \(stored) of the \(needed) chunks its shape "
-                                + "\(info.shape) needs are stored; the dataset is damaged or incomplete", objectPath: path,
-                                file: file.path)
+                                + "\(info.shape) needs are stored; the dataset is damaged or incomplete", objectPath: info.path,
+                                file: ds.file)
             }
         }
         let rows = info.shape.first ?? 1
         let rowElements = info.shape.dropFirst().reduce(1, *)
         let block = blockRows(info.chunks, rowElements: rowElements)
-        var hasher = CanonicalHasher()
         var ok = true
         var start = 0
         repeat {
             let range = start..<min(rows, start + block)
             do {
-                if info.shape.isEmpty {
-                    try hashWhole(ds, info.dtype, path, &hasher)
-                } else {
-                    try hashRows(ds, info.dtype, path, range, &hasher)
-                }
+                let values = try Values.read(ds, dtype: info.dtype, rows: info.shape.isEmpty ? nil : range)
+                for i in hashers.indices { values.hash(into: &hashers[i]) }
             } catch {
                 guard failures != nil, error.code == .readFailed else { throw error }
-                failures?.append(BlockFailure(path: path, rows: range, error: error))
+                failures?.append(BlockFailure(path: info.path, rows: range, error: error))
                 ok = false
             }
             start += block
         } while start < rows
-        return ok ? DatasetDigest(path: path, dtype: info.dtype, shape: info.shape, sha256: hasher.finalize()) : nil
+        return ok
     }
 
     /// SHA-256 (hex) of the canonical bytes of rows `rows` of an open dataset.
     static func digest(_ ds: borrowing Dataset, rows: Range<Int>) throws(HDF5Error) -> String {
         var hasher = CanonicalHasher()
-        try hashRows(ds, try ds.info().dtype, ds.path, rows, &hasher)
+        try Values.read(ds, dtype: try ds.info().dtype, rows: rows).hash(into: &hasher)
         return hasher.finalize()
     }
 
     private static func blockRows(_ chunks: [Int]?, rowElements: Int) -> Int {
         if let first = chunks?.first, first > 0 { return first }
-        // Contiguous data: about 4 Mi elements per read.
+        // Contiguous or virtual data: about 4 Mi elements per read.
         return max(1, (4 << 20) / max(1, rowElements))
-    }
-
-    private static func hashRows(_ ds: borrowing Dataset, _ dtype: String, _ path: String, _ rows: Range<Int>,
-                                 _ hasher: inout CanonicalHasher) throws(HDF5Error) {
-        switch dtype {
-        case "uint8": hasher.append(try ds.read(UInt8.self, rows: rows))
-        case "uint16": hasher.append(try ds.read(UInt16.self, rows: rows))
-        case "uint32": hasher.append(try ds.read(UInt32.self, rows: rows))
-        case "int32": hasher.append(try ds.read(Int32.self, rows: rows))
-        case "int64": hasher.append(try ds.read(Int64.self, rows: rows))
-        case "float32": hasher.append(try ds.read(Float.self, rows: rows))
-        case "float64": hasher.append(try ds.read(Double.self, rows: rows))
-        case "string": hasher.append(try ds.readStrings(rows: rows))
-        default: throw unsupported(dtype, path)
-        }
-    }
-
-    private static func hashWhole(_ ds: borrowing Dataset, _ dtype: String, _ path: String,
-                                  _ hasher: inout CanonicalHasher) throws(HDF5Error) {
-        switch dtype {
-        case "uint8": hasher.append(try ds.read(UInt8.self))
-        case "uint16": hasher.append(try ds.read(UInt16.self))
-        case "uint32": hasher.append(try ds.read(UInt32.self))
-        case "int32": hasher.append(try ds.read(Int32.self))
-        case "int64": hasher.append(try ds.read(Int64.self))
-        case "float32": hasher.append(try ds.read(Float.self))
-        case "float64": hasher.append(try ds.read(Double.self))
-        case "string": hasher.append(try ds.readStrings())
-        default: throw unsupported(dtype, path)
-        }
-    }
-
-    private static func unsupported(_ dtype: String, _ path: String) -> HDF5Error {
-        HDF5Error(code: .typeMismatch, message: "dtype \(dtype) is not one of the bundle format's types", objectPath: path)
     }
 }

@@ -19,7 +19,8 @@ public enum BundleLayout {
     public static let points = "/points"
     public static let polygons = "/polygons"
     public static let imageLabels = "/image_labels"
-    /// The dataset of a ragged group that says which rows belong to which tile.
+    /// The dataset of a ragged group that says which rows belong to which tile (or other parent
+    /// row); the only dataset a merge rebases (bundle format §13.3).
     public static let offsets = "offsets"
     /// The tile grid of every source, one row per `/sources` row (bundle format §5.6).
     public static let grid = "/grid"
@@ -32,6 +33,11 @@ public enum BundleLayout {
     public static let formatAttribute = "trainset_format"
     public static let formatVersionAttribute = "format_version"
     public static let contentHashAttribute = "content_hash"
+    /// Table group attribute: `bundle` when the table is the same in every shard of a bundle,
+    /// `shard` when its rows belong to the shard's tiles or sources (bundle format §13.3).
+    public static let scopeAttribute = "scope"
+    /// Column attribute naming the table whose row numbers the column holds (bundle format §13.3).
+    public static let referencesAttribute = "references"
     /// SHA-256 of the `/manifest` text (since 1.1.0): the manifest is outside the content hash
     /// and, as a variable-length string, cannot carry Fletcher-32, so this is what catches a
     /// damaged provenance record.
@@ -83,11 +89,23 @@ public struct BundleSpec: Sendable, Codable, Equatable {
 public struct Column: Sendable, Equatable {
     public var name: String
     public var data: ColumnData
+    /// The table (e.g. `/sources`) whose row numbers this column holds, −1 meaning none;
+    /// merging shards rebases such columns (bundle format §13.3).
+    public var references: String?
 
-    public init(_ name: String, _ data: ColumnData) {
+    public init(_ name: String, _ data: ColumnData, references: String? = nil) {
         self.name = name
         self.data = data
+        self.references = references
     }
+}
+
+/// Whose rows a table holds, which decides how shards of a bundle are merged (bundle format §13.3).
+public enum TableScope: String, Sendable, Codable {
+    /// Rows of the shard's own tiles, sources or objects: concatenated in shard order.
+    case shard
+    /// The same in every shard (e.g. `/classes`): kept once.
+    case bundle
 }
 
 /// The element types a table column may have.
@@ -113,10 +131,12 @@ public struct Table: Sendable, Equatable {
     /// Absolute group path, e.g. `/tiles`.
     public var path: String
     public var columns: [Column]
+    public var scope: TableScope
 
-    public init(path: String, columns: [Column]) {
+    public init(path: String, columns: [Column], scope: TableScope = .shard) {
         self.path = path
         self.columns = columns
+        self.scope = scope
     }
 
     /// The column named `name`, if present.
@@ -400,6 +420,74 @@ public struct Manifest: Sendable, Codable, Equatable {
 
     public var labelSchema: LabelSchemaFile?
 
+    /// Which part of a sharded export a shard bundle holds (bundle format §13.1).
+    public struct Shard: Sendable, Codable, Equatable {
+        /// 0-based shard number, below `count`.
+        public var index: Int
+        public var count: Int
+        /// The shard plan's identity (specs/shard-plan/v1.md), equal in every shard of one export.
+        public var planID: String
+        /// The row of the merged bundle's `/sources` and `/tiles` where this shard's rows begin.
+        public var firstSource: Int
+        public var firstTile: Int
+        public init(index: Int, count: Int, planID: String, firstSource: Int, firstTile: Int) {
+            self.index = index
+            self.count = count
+            self.planID = planID
+            self.firstSource = firstSource
+            self.firstTile = firstTile
+        }
+        enum CodingKeys: String, CodingKey {
+            case index, count, planID = "plan_id", firstSource = "first_source", firstTile = "first_tile"
+        }
+    }
+
+    /// How a merged bundle was made from its shards (bundle format §13.2).
+    public struct Merge: Sendable, Codable, Equatable {
+        /// One merged shard.
+        public struct Part: Sendable, Codable, Equatable {
+            public var index: Int
+            /// The shard file relative to the merged bundle's directory, `/`-separated.
+            public var file: String
+            /// The shard bundle's own content hash.
+            public var contentHash: String
+            public var firstSource: Int
+            public var sources: Int
+            public var firstTile: Int
+            public var tiles: Int
+            public init(index: Int, file: String, contentHash: String, firstSource: Int, sources: Int, firstTile: Int,
+                        tiles: Int) {
+                self.index = index
+                self.file = file
+                self.contentHash = contentHash
+                self.firstSource = firstSource
+                self.sources = sources
+                self.firstTile = firstTile
+                self.tiles = tiles
+            }
+            enum CodingKeys: String, CodingKey {
+                case index, file, sources, tiles
+                case contentHash = "content_hash", firstSource = "first_source", firstTile = "first_tile"
+            }
+        }
+
+        public var planID: String
+        /// `virtual` (tile data read from the shard files) or `copy` (self-contained).
+        public var layout: String
+        public var shards: [Part]
+        public init(planID: String, layout: String, shards: [Part]) {
+            self.planID = planID
+            self.layout = layout
+            self.shards = shards
+        }
+        enum CodingKeys: String, CodingKey { case planID = "plan_id", layout, shards }
+    }
+
+    /// Set in a shard bundle: which shard of which plan it is.
+    public var shard: Shard?
+    /// Set in a merged bundle: the shards it was merged from.
+    public var merge: Merge?
+
     /// Where a bundle's boxes, points and polygons came from and what happened to them on the way
     /// (bundle format §7).
     public struct Objects: Sendable, Codable, Equatable {
@@ -536,6 +624,7 @@ public struct Manifest: Sendable, Codable, Equatable {
         case labelMapping = "label_mapping"
         case study, samples, warnings, datasets, contentHash = "content_hash"
         case labelSchema = "label_schema"
+        case shard, merge
         case objects, imageLabels = "image_labels"
         case sampling, rescaling = "rescale"
     }

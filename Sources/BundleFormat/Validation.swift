@@ -16,6 +16,12 @@ struct Validation {
     /// At most this many offending rows are listed per table check; the count is always given.
     static let maxListed = 5
 
+    /// The shard-file mappings of virtual tile arrays (bundle format §13.2), checked against
+    /// the manifest's merge member.
+    private var virtualSources: [(dataset: String, file: String, rows: Range<Int>)] = []
+    /// Virtual datasets with a missing source file: not hashed, as they would read as zeros.
+    private var unreadable: Set<String> = []
+
     init(path: String, spotChecks: [SpotCheck]? = nil) {
         self.path = path
         self.spotChecks = spotChecks
@@ -173,11 +179,65 @@ struct Validation {
         }
     }
 
+    private mutating func checkStorage(_ file: borrowing File, _ info: HDF5DatasetInfo, chunks expected: [Int]) {
+        if info.isVirtual {
+            checkVirtual(info, chunks: expected)
+        } else {
+            checkStorage(info, chunks: expected)
+        }
+    }
+
     private mutating func checkStorage(_ info: HDF5DatasetInfo, chunks expected: [Int]) {
         if info.chunks != expected {
             problem("\(info.path): chunk shape is \(info.chunks.map { "\($0)" } ?? "none (contiguous)"), expected \(expected)")
         }
         checkFilters(info)
+    }
+
+    /// A merged bundle's tile array (bundle format §13.2): every mapping maps a whole shard
+    /// dataset of the same path onto the next block of rows, from a file named relative to the
+    /// bundle that exists and whose dataset is stored as §4 requires.
+    private mutating func checkVirtual(_ info: HDF5DatasetInfo, chunks expected: [Int]) {
+        checked("\(info.path): virtual over shard files; each mapping, shard file and shard dataset")
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let rowShape = Array(info.shape.dropFirst())
+        var next = 0
+        for (i, m) in (info.virtualMappings ?? []).enumerated() {
+            let name = "\(m.sourceFile):\(m.sourceDataset)"
+            guard let d = m.destination, d.start.dropFirst().allSatisfy({ $0 == 0 }), Array(d.count.dropFirst()) == rowShape,
+                  d.start[0] == next, m.source == .whole([d.count[0]] + rowShape), m.sourceDataset == info.path,
+                  !m.sourceFile.hasPrefix("/"), m.sourceFile != "." else {
+                problem("\(info.path): virtual mapping \(i) (\(name)) must map a whole shard dataset of the same path, from a "
+                        + "file named relative to the bundle, onto rows \(next)… (bundle format §13.2)")
+                unreadable.insert(info.path)
+                continue
+            }
+            let rows = next..<(next + d.count[0])
+            next = rows.upperBound
+            virtualSources.append((info.path, m.sourceFile, rows))
+            let url = directory.appendingPathComponent(m.sourceFile).standardizedFileURL
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                problem("\(info.path): rows \(rows.lowerBound)..<\(rows.upperBound) come from shard file \(m.sourceFile), which is "
+                        + "missing (looked for \(url.path)); keep the shard files with the merged bundle, or merge with --copy")
+                unreadable.insert(info.path)
+                continue
+            }
+            do {
+                let source = try File(opening: url.path).openDataset(info.path).info()
+                if source.dtype != info.dtype || source.shape != [rows.count] + rowShape {
+                    problem("\(name): is \(source.dtype) \(source.shape), the mapping expects \(info.dtype) \([rows.count] + rowShape)")
+                }
+                var labelled = source
+                labelled.path = name
+                checkStorage(labelled, chunks: expected)
+            } catch {
+                problem("\(name): cannot be opened: \(error.message)")
+                unreadable.insert(info.path)
+            }
+        }
+        if next != info.shape[0] {
+            problem("\(info.path): rows \(next)..<\(info.shape[0]) are mapped to no shard file")
+        }
     }
 
     mutating func checkFilters(_ info: HDF5DatasetInfo) {
@@ -200,7 +260,7 @@ struct Validation {
             return nil
         }
         let (n, c, h, w) = (info.shape[0], info.shape[1], info.shape[2], info.shape[3])
-        checkStorage(info, chunks: [1, c, h, w])
+        checkStorage(file, info, chunks: [1, c, h, w])
         if let axes = stringAttribute(file, "axes", on: BundleLayout.images), axes != "NCHW" {
             problem("\(BundleLayout.images)@axes: is \"\(axes)\", expected \"NCHW\"")
         }
@@ -232,7 +292,7 @@ struct Validation {
         if info.shape != [shape.n, shape.h, shape.w] {
             problem("\(path): shape is \(info.shape), expected [N, H, W] = \([shape.n, shape.h, shape.w])")
         }
-        checkStorage(info, chunks: [1, shape.h, shape.w])
+        checkStorage(file, info, chunks: [1, shape.h, shape.w])
     }
 
     // MARK: Tables
@@ -439,6 +499,10 @@ struct Validation {
         var digests: [DatasetDigest] = []
         var complete = true
         for p in paths where p != BundleLayout.manifest {
+            guard hashable(p) else {
+                complete = false
+                continue
+            }
             if let d = digest(file, p) { digests.append(d) } else { complete = false }
         }
         return complete ? digests : nil
@@ -475,6 +539,13 @@ struct Validation {
         return result
     }
 
+    /// False, with a problem, for a virtual dataset whose shard files are missing or unusable.
+    private mutating func hashable(_ p: String) -> Bool {
+        guard unreadable.contains(p) else { return true }
+        problem("\(p): not hashed: some of its data is in shard files that are missing or unusable (above)")
+        return false
+    }
+
     static func isTileDataset(_ path: String) -> Bool { path == BundleLayout.images || path.hasPrefix("/masks/") }
 
     /// The check of a file this process has just written, which costs one read of the file
@@ -493,6 +564,10 @@ struct Validation {
         var complete = true
         var tileDatasets: [(path: String, info: HDF5DatasetInfo)] = []
         for p in paths where p != BundleLayout.manifest {
+            guard hashable(p) else {
+                complete = false
+                continue
+            }
             if Self.isTileDataset(p) {
                 do {
                     tileDatasets.append((p, try file.openDataset(p).info()))
@@ -712,6 +787,7 @@ struct Validation {
                 problem("\(m): tiling is \(manifest.tiling.tileWidth)x\(manifest.tiling.tileHeight), tiles are \(shape.w)x\(shape.h)")
             }
         }
+        checkMerge(manifest)
         if let sources = tables[BundleLayout.sources], manifest.counts.sources != sources.rowCount {
             problem("\(m): counts.sources is \(manifest.counts.sources), \(BundleLayout.sources) has \(sources.rowCount) rows")
         }
@@ -748,6 +824,62 @@ struct Validation {
         let known = Set(ids.map { Int($0) })
         for entry in manifest.counts.perClass where !known.contains(entry.id) {
             problem("\(m): counts.per_class lists class \(entry.id) (\(entry.name)) which is not in /classes")
+        }
+    }
+
+    /// A merged bundle's `merge` member against its layout (bundle format §13.2): the shards in
+    /// order and contiguous, adding up to the bundle's counts; with the virtual layout, every
+    /// mapping reads one listed shard's rows from a file with that shard's content hash.
+    private mutating func checkMerge(_ manifest: Manifest) {
+        let m = BundleLayout.manifest
+        guard let merge = manifest.merge else {
+            if let first = virtualSources.first {
+                problem("\(first.dataset): is virtual, but \(m) has no merge member; only merged bundles may be virtual")
+            }
+            return
+        }
+        checked("\(m) merge: shards in order, contiguous, adding up to the counts; virtual mappings against the shard files")
+        var tile = 0, source = 0
+        for (i, part) in merge.shards.enumerated() {
+            if part.index != i || part.firstTile != tile || part.firstSource != source {
+                problem("\(m): merge.shards[\(i)] is shard \(part.index) at tile \(part.firstTile), source \(part.firstSource); "
+                        + "expected shard \(i) at tile \(tile), source \(source)")
+            }
+            tile = part.firstTile + part.tiles
+            source = part.firstSource + part.sources
+        }
+        if tile != manifest.counts.tiles || source != manifest.counts.sources {
+            problem("\(m): merge.shards hold \(tile) tiles and \(source) sources, counts say \(manifest.counts.tiles) and "
+                    + "\(manifest.counts.sources)")
+        }
+        if merge.layout != MergeLayout.virtual.rawValue {
+            if let first = virtualSources.first {
+                problem("\(first.dataset): is virtual, but \(m) says merge.layout is \(merge.layout)")
+            }
+            return
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        var compared: Set<String> = []
+        for v in virtualSources {
+            guard let part = merge.shards.first(where: { $0.file == v.file }) else {
+                problem("\(v.dataset): shard file \(v.file) is not listed in \(m) merge.shards")
+                continue
+            }
+            if v.rows != part.firstTile..<(part.firstTile + part.tiles) {
+                problem("\(v.dataset): rows \(v.rows.lowerBound)..<\(v.rows.upperBound) come from \(v.file), which holds shard "
+                        + "\(part.index)'s tiles \(part.firstTile)..<\(part.firstTile + part.tiles)")
+            }
+            let url = directory.appendingPathComponent(v.file).standardizedFileURL
+            guard FileManager.default.fileExists(atPath: url.path), compared.insert(v.file).inserted else { continue }
+            do {
+                let hash = try File(opening: url.path).stringAttribute(BundleLayout.contentHashAttribute)
+                if hash != part.contentHash {
+                    problem("\(v.file): content hash \(hash) differs from the \(part.contentHash) recorded for shard "
+                            + "\(part.index) in \(m) merge.shards; the shard file was replaced after merging")
+                }
+            } catch {
+                problem("\(v.file): cannot read its content hash: \(error.message)")
+            }
         }
     }
 }

@@ -30,6 +30,7 @@ static inline hid_t chdf5_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t chdf5_std_u8le(void) { return H5T_STD_U8LE; }
 static inline hid_t chdf5_std_u16le(void) { return H5T_STD_U16LE; }
 static inline hid_t chdf5_std_u32le(void) { return H5T_STD_U32LE; }
+static inline hid_t chdf5_std_u64le(void) { return H5T_STD_U64LE; }
 static inline hid_t chdf5_std_i32le(void) { return H5T_STD_I32LE; }
 static inline hid_t chdf5_std_i64le(void) { return H5T_STD_I64LE; }
 static inline hid_t chdf5_ieee_f32le(void) { return H5T_IEEE_F32LE; }

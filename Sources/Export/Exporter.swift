@@ -62,69 +62,19 @@ public enum Exporter {
 
     public static func run(_ plan: ExportPlan, options: ExportOptions = ExportOptions(),
                            progress: (ExportEvent) -> Void = { _ in }) throws(ExportError) -> ExportResult {
-        let fm = FileManager.default
         let final = plan.output
-        let directory = final.deletingLastPathComponent()
-        do {
-            try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ExportError(.output, FileSystem.display(directory), "cannot create the output directory: \(error.localizedDescription)")
-        }
-        StaleTemporaries.remove(forBundle: final.lastPathComponent, in: directory)
-        if fm.fileExists(atPath: final.path) && !plan.overwrite {
-            throw ExportError(.output, FileSystem.display(final), "already exists; pass --overwrite to replace it")
-        }
-        // A hidden name in the target directory, so the final rename stays on one file system
-        // and an interrupted run never leaves a file that looks like a bundle.
-        let temporary = directory.appendingPathComponent(
-            ".\(final.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
-        let sidecarTemporary = URL(fileURLWithPath: temporary.path + ".manifest.json")
-        defer {
-            try? fm.removeItem(at: temporary)
-            try? fm.removeItem(at: sidecarTemporary)
-        }
+        let temporary = try temporaryName(for: final, overwrite: plan.overwrite)
+        defer { try? FileManager.default.removeItem(at: temporary) }
         progress(.planned(sources: plan.sources.count, tiles: plan.tileCount, output: FileSystem.display(final)))
 
-        let (written, spotChecks) = try write(plan, to: temporary, options: options, progress: progress)
+        let (manifest, spotChecks) = try write(plan, to: temporary, options: options, progress: progress)
 
         progress(.validating(temporary: FileSystem.display(temporary)))
         // The check of a file this process wrote: one read, no inflating of every tile again
         // (`trainset validate` does the full check).
-        let report = BundleValidator.validateWritten(temporary, spotChecks: spotChecks)
-        guard report.isValid else {
-            throw ExportError(.output, FileSystem.display(final),
-                              "the written bundle failed validation and was not published: \(report.problems.joined(separator: "; "))")
-        }
-        let manifest = try sidecar(written, at: sidecarTemporary)
-        let publication: PublicationFiles
-        do {
-            publication = try PublicationFiles.make(bundle: temporary, publishedName: final.lastPathComponent,
-                                                    today: Self.today(), bundleSHA256: report.fileSHA256)
-        } catch {
-            throw ExportError(.output, FileSystem.display(final), "cannot derive the Croissant metadata and datasheet: \(error)")
-        }
-        let names = PublicationFiles.names(forBundle: final.lastPathComponent)
-        let extras: [(name: String, data: Data)] = [
-            (names.tiles, publication.tilesCSV), (names.croissant, publication.croissant),
-            (names.datasheet, Data(publication.datasheet.utf8)),
-        ]
-        var staged: [(temporary: URL, final: URL)] = [(sidecarTemporary, sidecarURL(for: final))]
-        defer { for file in staged { try? fm.removeItem(at: file.temporary) } }
-        for extra in extras {
-            let url = URL(fileURLWithPath: temporary.path + "." + extra.name)
-            do {
-                try extra.data.write(to: url)
-            } catch {
-                throw ExportError(.output, FileSystem.display(directory), "cannot write \(extra.name): \(error.localizedDescription)")
-            }
-            staged.append((url, directory.appendingPathComponent(extra.name)))
-        }
-        // Sidecars first, the bundle last: a bundle under its final name always has complete sidecars.
-        for file in staged { try publish(file.temporary, as: file.final) }
-        try publish(temporary, as: final)
-        let sidecar = sidecarURL(for: final)
-        progress(.published(bundle: FileSystem.display(final), sidecar: FileSystem.display(sidecar)))
-        return ExportResult(bundle: final, sidecar: sidecar, manifest: manifest)
+        let result = try publish(temporary, as: final, manifest: manifest, spotChecks: spotChecks)
+        progress(.published(bundle: FileSystem.display(final), sidecar: FileSystem.display(result.sidecar)))
+        return result
     }
 
     private static func write(_ plan: ExportPlan, to temporary: URL, options: ExportOptions,
@@ -166,7 +116,7 @@ public enum Exporter {
         let hashed = try withReadHashes(plan, outcome.digests)
         do {
             for table in Tables.make(hashed, parameters: outcome.parameters) { try writer.writeTable(table) }
-            if let windows = Tables.stitchWindows(hashed) { try writer.writeArrays(group: BundleLayout.stitch, windows) }
+            if let windows = Tables.stitchWindows(hashed) { try writer.writeArrays(group: BundleLayout.stitch, windows, scope: .bundle) }
             for group in (outcome.objects?.groups ?? []) + [ObjectTiling.imageLabelGroup(hashed)].compactMap({ $0 }) {
                 try writer.writeRagged(group)
             }
@@ -225,21 +175,5 @@ public enum Exporter {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd"
         return formatter.string(from: Date())
-    }
-
-    private static func sidecar(_ manifest: Manifest, at url: URL) throws(ExportError) -> Manifest {
-        do {
-            try manifest.jsonData().write(to: url)
-        } catch {
-            throw ExportError(.output, FileSystem.display(url), "cannot write the sidecar manifest: \(error.localizedDescription)")
-        }
-        return manifest
-    }
-
-    /// rename(2): atomic, and replaces an existing file in one step when --overwrite was given.
-    private static func publish(_ temporary: URL, as final: URL) throws(ExportError) {
-        guard rename(temporary.path, final.path) == 0 else {
-            throw ExportError(.output, FileSystem.display(final), "cannot move the finished file into place: \(String(cString: strerror(errno)))")
-        }
     }
 }

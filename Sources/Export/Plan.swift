@@ -100,6 +100,9 @@ public struct ExportPlan: Sendable {
     public var grid: TileGridSpec
     public var sourceChannelIndices: [Int]
     public var warnings: [String]
+    /// Set when this plan is one shard of a sharded export (`trainset export --shard I/N`): its
+    /// sources are that shard's contiguous run of the whole plan's sources.
+    public var shard: Manifest.Shard? = nil
     /// The value and accession columns of `labels.image_labels`, for the manifest.
     public var imageLabelColumns: (values: [String], terms: [String]) = ([], [])
     /// What the recipe's `sampling` kept and dropped, per source and class.

@@ -11,21 +11,33 @@ import Tiling
 public enum Planner {
     /// Plans the export of the recipe at `recipeURL`. `output` overrides `output.path` (relative
     /// to the working directory, as command-line paths are).
+    ///
+    /// `select`, when given, sees the paths of every image the recipe selects, in plan order, and
+    /// returns the run of them to plan (a shard's): only those images' headers are read and only
+    /// their files hashed. `balance` false skips `sampling.balance`, for a shard whose plan file
+    /// records the tiles the balance over every source kept.
     public static func plan(recipeAt recipeURL: URL, output: String? = nil, overwrite: Bool = false,
-                            hashing: InputHashing = .all) throws(ExportError) -> ExportPlan {
+                            hashing: InputHashing = .all, select: (([String]) throws(ExportError) -> Range<Int>)? = nil,
+                            balance: Bool = true) throws(ExportError) -> ExportPlan {
         let (recipe, text) = try Recipe.load(recipeURL)
         let recipeDirectory = recipeURL.deletingLastPathComponent()
         let root = URL(fileURLWithPath: recipe.inputs.root, relativeTo: recipeDirectory).standardizedFileURL
-        let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? URL(fileURLWithPath: recipe.output.path, relativeTo: recipeDirectory).standardizedFileURL
+        let outputURL = output.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? defaultOutput(recipe, at: recipeURL)
         return try plan(recipe: recipe, text: text, recipeURL: recipeURL, root: root, output: outputURL, overwrite: overwrite,
-                        hashing: hashing)
+                        hashing: hashing, select: select, balance: balance)
+    }
+
+    /// The recipe's `output.path`, relative to the recipe's directory.
+    static func defaultOutput(_ recipe: Recipe, at recipeURL: URL) -> URL {
+        URL(fileURLWithPath: recipe.output.path, relativeTo: recipeURL.deletingLastPathComponent()).standardizedFileURL
     }
 
     /// Plans a parsed recipe against an explicit input root and output, as `verify` does when it
     /// re-derives a bundle from the recipe text embedded in its manifest.
     public static func plan(recipe: Recipe, text: String, recipeURL: URL, root: URL, output outputURL: URL,
-                            overwrite: Bool, hashing: InputHashing = .all) throws(ExportError) -> ExportPlan {
+                            overwrite: Bool, hashing: InputHashing = .all,
+                            select: (([String]) throws(ExportError) -> Range<Int>)? = nil,
+                            balance: Bool = true) throws(ExportError) -> ExportPlan {
         guard FileSystem.isDirectory(root) else {
             throw ExportError(.input, FileSystem.display(recipeURL), "inputs.root: directory \(FileSystem.display(root)) not found")
         }
@@ -47,12 +59,14 @@ public enum Planner {
             try state.linkSamples(config, candidates: candidates, recipeDirectory: recipeURL.deletingLastPathComponent())
         }
         if let linked { candidates = linked.included(candidates) }
+        if let select { candidates = Array(candidates[try select(candidates.map(\.path))]) }
         var sources: [ExportPlan.Source] = []
         var first: (path: String, info: ImageInfo)?
         let grid = try state.gridSpec()
         let readOptions = ReadOptions(palette: recipe.channels.palette == .rgb ? .rgb : .indices)
         let groupColumn = try state.balanceGroupColumn()
         var groups: [String] = []
+        var withAssociatedImages: [String] = []
         for candidate in candidates {
             let info: ImageInfo
             do {
@@ -81,6 +95,7 @@ public enum Planner {
                                   "channels.select names channel \(bad) but the image has \(info.channels) (0…\(info.channels - 1))")
             }
             try state.record(candidate.path, url: candidate.url, role: "image")
+            if !info.associatedImages.isEmpty { withAssociatedImages.append(candidate.path) }
             let rescaled = try recipe.rescale.map { (r) throws(ExportError) in
                 try Rescaling.plan(r, info: info, path: candidate.path, url: candidate.url)
             }
@@ -108,13 +123,17 @@ public enum Planner {
         let indices = recipe.channels.select ?? Array(0..<first.info.channels)
         let planned = sources.reduce(0) { $0 + $1.tiles.count }
         let sampling = try recipe.sampling.map { (config) throws(ExportError) in
-            try TileSelection.apply(config, to: &sources, groups: groups, context: TileSelection.Context(
+            var config = config
+            if !balance { config.balance = nil }
+            return try TileSelection.apply(config, to: &sources, groups: groups, context: TileSelection.Context(
                 seed: recipe.seed, edge: grid.edge, palette: recipe.channels.palette, channelIndices: indices,
                 sha256: Dictionary(state.inputs.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
                 classIDs: state.classIDs, classNames: state.classNames))
         }
         let tileCount = sources.reduce(0) { $0 + $1.tiles.count } * (recipe.augmentation?.variants ?? 1)
-        guard tileCount > 0 else {
+        // A shard may hold only images too small for a tile, or sources whose tiles sampling
+        // dropped; the whole plan was checked.
+        guard tileCount > 0 || select != nil else {
             let why = planned > 0 ? "sampling keeps none of the \(planned) planned tiles (see --plan-only)"
                 : recipe.sampling?.randomTiles != nil
                 ? "every image is smaller than \(grid.tileWidth)x\(grid.tileHeight), so no random tile fits"
@@ -135,6 +154,15 @@ public enum Planner {
             semanticMasks: recipe.labels.semanticMasks != nil || recipe.labels.objects?.rasterize.semantic == true,
             deflateLevel: recipe.output.deflateLevel, shuffle: recipe.output.shuffle,
             objects: objects?.kinds ?? .none, imageLabels: recipe.labels.imageLabels != nil)
+        if let example = withAssociatedImages.first {
+            // Said so that a reviewer need not wonder: the reader never decodes these pages.
+            state.warnings.append("\(withAssociatedImages.count) whole-slide images (e.g. \(example)) hold label or macro "
+                                  + "images, which can show a patient's name; they were not read and are not in the bundle")
+        }
+        if state.linkedOutsideRoot > 0 {
+            state.warnings.append("inputs.links_outside_root: follow: \(state.linkedOutsideRoot) input files are read through "
+                                  + "symbolic links that lead outside \(FileSystem.display(root)) (hashed and listed like every input)")
+        }
         var plan = ExportPlan(
             recipe: recipe, recipeText: text, recipePath: FileSystem.display(recipeURL), root: root, output: outputURL,
             overwrite: overwrite, sources: sources, classNames: state.classNames, classIDs: state.classIDs,
@@ -177,6 +205,8 @@ struct PlanState {
     let hashing: InputHashing
     var inputs: [Manifest.InputFile] = []
     var recorded: Set<String> = []
+    /// Inputs read through symbolic links that leave the root (allowed by the recipe).
+    var linkedOutsideRoot = 0
     var warnings: [String] = []
     var matching: Manifest.Matching?
     var mapping: MappingReport?
@@ -214,9 +244,9 @@ struct PlanState {
     /// A recipe-given path, refused if it leaves the input root.
     func inside(_ relative: String, field: String) throws(ExportError) -> URL {
         let url = URL(fileURLWithPath: relative, relativeTo: root).standardizedFileURL
-        let rootPath = root.resolvingSymlinksInPath().path
-        let resolved = url.resolvingSymlinksInPath().path
-        guard !relative.hasPrefix("/"), resolved == rootPath || resolved.hasPrefix(rootPath + "/") else {
+        // `..` and absolute paths leave the root whatever the link policy; links are `record`'s.
+        let rootPath = root.standardizedFileURL.path
+        guard !relative.hasPrefix("/"), url.path == rootPath || url.path.hasPrefix(rootPath + "/") else {
             throw ExportError(.recipe, recipeFile, "\(field): '\(relative)' is outside the input root \(root.path)")
         }
         guard FileSystem.isRegularFile(url) else {
@@ -242,8 +272,19 @@ struct PlanState {
 
     /// Hashes an input once and lists it in the manifest (pixel inputs only by size, when the
     /// export hashes them as it reads them, unless planning itself depends on their content).
+    /// Every file an export reads passes here, so this is where symbolic links leading outside
+    /// the root are refused (or, under `inputs.links_outside_root: follow`, counted for the
+    /// manifest's warnings).
     mutating func record(_ path: String, url: URL, role: String) throws(ExportError) {
         guard recorded.insert(path).inserted else { return }
+        do {
+            try ImageMatcher.refuseEscape(root: root, relative: path)
+        } catch {
+            guard recipe.inputs.linksOutsideRoot == .follow else {
+                throw ExportError(.input, FileSystem.display(url), error.message)
+            }
+            linkedOutsideRoot += 1
+        }
         if hashing == .whileExporting && ExportPlan.pixelRoles.contains(role) && !decidesTiles(role) {
             inputs.append(Manifest.InputFile(path: path, role: role, bytes: try FileDigest.size(url, displayPath: FileSystem.display(url)),
                                              sha256: ""))
@@ -283,7 +324,7 @@ struct PlanState {
         if let pattern = recipe.inputs.images {
             let paths: [String]
             do {
-                paths = try ImageLister.list(root: root, pattern: pattern)
+                paths = try ImageLister.list(root: root, pattern: pattern, links: recipe.inputs.linksOutsideRoot)
             } catch {
                 throw ExportError(.recipe, recipeFile, "inputs.images: \(error.message)")
             }
@@ -296,7 +337,8 @@ struct PlanState {
         do {
             table = try AnnotationTable(contentsOf: tableURL)
             let template = try PathTemplate(spec.imagePath)
-            result = try ImageMatcher.match(table: table, keyColumns: spec.keys, template: template, root: root)
+            result = try ImageMatcher.match(table: table, keyColumns: spec.keys, template: template, root: root,
+                                            links: recipe.inputs.linksOutsideRoot)
         } catch {
             throw ExportError(error.code == .unknownColumn ? .mismatch : .input,
                               error.location(default: shown(spec.file)), error.message)
@@ -457,12 +499,7 @@ extension AVDBError {
 enum FileSystem {
     /// A path as error messages show it: relative to the working directory when the file is
     /// inside it (what a user typed and can open), absolute otherwise.
-    static func display(_ url: URL) -> String {
-        let path = url.standardizedFileURL.path
-        let cwd = FileManager.default.currentDirectoryPath
-        let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
-        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
-    }
+    static func display(_ url: URL) -> String { DisplayPath.of(url) }
 
     static func isRegularFile(_ url: URL) -> Bool { ImageMatcher.isRegularFile(url) }
     static func isDirectory(_ url: URL) -> Bool { ImageMatcher.isDirectory(url) }

@@ -1,3 +1,4 @@
+import AVDB
 import Foundation
 import SampleLinking
 import Tiling
@@ -40,6 +41,8 @@ public struct Recipe: Sendable, Equatable {
         public var annotations: Annotations?
         /// Glob of image files (`*` within one path segment) when there is no annotation table.
         public var images: String?
+        /// Whether symbolic links may lead outside `root` (`links_outside_root: refuse | follow`).
+        public var linksOutsideRoot: LinkPolicy = .refuse
     }
 
     public enum UnlabeledPolicy: String, Sendable, Equatable, CaseIterable { case skip, error, keep }
@@ -384,7 +387,7 @@ struct RecipeReader {
     }
 
     func inputs(_ node: Node) throws(ExportError) -> Inputs {
-        let m = try mapping(node, "inputs", allowed: ["root", "study_file", "annotations", "images"])
+        let m = try mapping(node, "inputs", allowed: ["root", "study_file", "annotations", "images", "links_outside_root"])
         let annotations = try m["annotations"].map { (n) throws(ExportError) in try self.annotations(n) }
         let images = try m["images"].map { (n) throws(ExportError) in try nonEmptyString(n, "inputs.images") }
         if annotations == nil && images == nil {
@@ -397,7 +400,9 @@ struct RecipeReader {
             root: try m["root"].map { (n) throws(ExportError) in try nonEmptyString(n, "inputs.root") } ?? ".",
             studyFile: try m["study_file"].map { (n) throws(ExportError) in try nonEmptyString(n, "inputs.study_file") },
             annotations: annotations,
-            images: images)
+            images: images,
+            linksOutsideRoot: try m["links_outside_root"].map { (n) throws(ExportError) in
+                try choice(n, "inputs.links_outside_root", LinkPolicy.self) } ?? .refuse)
     }
 
     func annotations(_ node: Node) throws(ExportError) -> Annotations {

@@ -31,7 +31,7 @@ enum Tables {
             }
         }
         var tiles = Table(path: BundleLayout.tiles, columns: [
-            Column("source", .int32(source)), Column("x", .int64(x)), Column("y", .int64(y)),
+            Column("source", .int32(source), references: BundleLayout.sources), Column("x", .int64(x)), Column("y", .int64(y)),
             Column("width", .int32(width)), Column("height", .int32(height)),
             Column("valid_width", .int32(validWidth)), Column("valid_height", .int32(validHeight)),
             Column("label", .int32(label)),
@@ -39,7 +39,7 @@ enum Tables {
         var classes = Table(path: BundleLayout.classes, columns: [
             Column("id", .int32(plan.classIDs.map { Int32($0) })),
             Column("name", .string(plan.classNames)),
-        ])
+        ], scope: .bundle)
         if let schema = plan.labelSchema?.schema {
             // A schema's class facts travel with the ids (bundle format §5.2).
             let ordered = plan.classNames.map { schema.class(named: $0)! }
@@ -71,11 +71,11 @@ enum Tables {
         // Sample linking appends its columns after the spec's (bundle format §5.4).
         let tileSource = source.map { plan.sources[Int($0)] }
         tiles.columns += [
-            Column("sample", .int32(tileSource.map { Int32($0.sampleRow ?? -1) })),
+            Column("sample", .int32(tileSource.map { Int32($0.sampleRow ?? -1) }), references: BundleLayout.samples),
             Column("split", .string(tileSource.map { $0.split ?? "" })),
         ]
         sources.columns += [
-            Column("sample", .int32(plan.sources.map { Int32($0.sampleRow ?? -1) })),
+            Column("sample", .int32(plan.sources.map { Int32($0.sampleRow ?? -1) }), references: BundleLayout.samples),
             Column("group", .string(plan.sources.map { $0.group ?? "" })),
             Column("split", .string(plan.sources.map { $0.split ?? "" })),
         ]
@@ -151,7 +151,8 @@ enum Tables {
                 columns.append(Column(name, .string((0..<c.count).map { c.text(at: $0) ?? "" })))
             }
         }
-        return Table(path: BundleLayout.samples, columns: columns)
+        // Every shard of a sharded export links the same sample table (bundle format §13.3).
+        return Table(path: BundleLayout.samples, columns: columns, scope: .bundle)
     }
 }
 
@@ -202,6 +203,7 @@ enum ManifestBuilder {
                                         palette: recipe.channels.palette?.rawValue),
             warnings: plan.warnings)
         manifest.study = plan.study
+        manifest.shard = plan.shard
         if let info = plan.labelSchema {
             manifest.labelSchema = Manifest.LabelSchemaFile(path: info.path, sha256: plan.inputs.first { $0.path == info.path }?.sha256 ?? "",
                                                             name: info.schema.name, version: info.schema.version.description, text: info.text)

@@ -45,7 +45,8 @@ public struct Dataset: ~Copyable {
             guard dcpl >= 0 else { throw libraryError(.readFailed, "cannot read dataset storage", object: w.object, file: w.file) }
             defer { _ = H5Pclose(dcpl) }
             var chunks: [Int]? = nil
-            if H5Pget_layout(dcpl) == H5D_CHUNKED {
+            let layout = H5Pget_layout(dcpl)
+            if layout == H5D_CHUNKED {
                 var dims = [hsize_t](repeating: 0, count: max(shape.count, 1))
                 let rank = H5Pget_chunk(dcpl, Int32(dims.count), &dims)
                 guard rank >= 0, dims.prefix(Int(rank)).allSatisfy({ $0 > 0 && Int(exactly: $0) != nil }) else {
@@ -71,7 +72,9 @@ public struct Dataset: ~Copyable {
                 default: filters.append(.other(id: Int(filter), name: cString(name)))
                 }
             }
-            return DatasetInfo(path: path, dtype: dtype, shape: shape, chunks: chunks, filters: filters)
+            let mappings = layout == H5D_VIRTUAL ? try virtualMappings(dcpl, w) : nil
+            return DatasetInfo(path: path, dtype: dtype, shape: shape, chunks: chunks, filters: filters,
+                               virtualMappings: mappings)
         }
     }
 

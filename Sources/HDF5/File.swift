@@ -60,15 +60,28 @@ public struct File: ~Copyable {
     }
 
     /// Opens an existing HDF5 file.
+    ///
+    /// A file another process holds locked (libhdf5 takes a flock(2) on every open file) is tried
+    /// again for up to a second before failing: a child process forked at the moment this
+    /// process had the file open (a test runner or tool starting a program) holds a copy of the
+    /// lock until it execs, which is over in moments.
     public init(opening path: String, mode: Mode = .readOnly) throws(HDF5Error) {
         self.path = path
         Breadcrumbs.opened(path)
-        do {
-            id = try Self.open(path, mode)
-        } catch {
-            Breadcrumbs.closed(path)
-            throw error
+        var attempts = 0
+        var opened: hid_t = -1
+        while opened < 0 {
+            do {
+                opened = try Self.open(path, mode)
+            } catch where attempts < 40 && error.stack.contains(where: { $0.contains("unable to lock file") }) {
+                attempts += 1
+                usleep(25_000)
+            } catch {
+                Breadcrumbs.closed(path)
+                throw error
+            }
         }
+        id = opened
     }
 
     private static func open(_ path: String, _ mode: Mode) throws(HDF5Error) -> hid_t {

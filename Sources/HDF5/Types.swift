@@ -56,6 +56,12 @@ extension Float: HDF5Scalar {
     }
 }
 
+extension UInt64: HDF5Scalar {
+    public static var hdf5Type: HDF5ScalarType {
+        .init(name: "uint64", byteWidth: 8, nativeType: { chdf5_native_uint64() }, fileType: { chdf5_std_u64le() })
+    }
+}
+
 extension Double: HDF5Scalar {
     public static var hdf5Type: HDF5ScalarType {
         .init(name: "float64", byteWidth: 8, nativeType: { chdf5_native_double() }, fileType: { chdf5_ieee_f64le() })
@@ -130,6 +136,10 @@ public struct DatasetInfo: Sendable, Equatable {
     public var chunks: [Int]?
     /// Filter pipeline in application order (empty when unfiltered).
     public var filters: [HDF5Filter]
+    /// Where a virtual dataset's elements come from, in mapping order; nil when the dataset
+    /// stores its own data.
+    public var virtualMappings: [VirtualMapping]?
+
     /// Chunks needed to cover the whole extent, or nil when not chunked.
     public var chunkCount: Int? {
         guard let chunks, chunks.count == shape.count else { return nil }
@@ -143,13 +153,18 @@ public struct DatasetInfo: Sendable, Equatable {
     }
 
     /// Metadata as read from a file (or expected by a test).
-    public init(path: String, dtype: String, shape: [Int], chunks: [Int]?, filters: [HDF5Filter]) {
+    public init(path: String, dtype: String, shape: [Int], chunks: [Int]?, filters: [HDF5Filter],
+                virtualMappings: [VirtualMapping]? = nil) {
         self.path = path
         self.dtype = dtype
         self.shape = shape
         self.chunks = chunks
         self.filters = filters
+        self.virtualMappings = virtualMappings
     }
+
+    /// Whether the dataset is virtual (its elements live in other datasets, see `virtualMappings`).
+    public var isVirtual: Bool { virtualMappings != nil }
 
     /// Number of elements.
     public var elementCount: Int { shape.reduce(1, *) }

@@ -22,7 +22,15 @@ struct ExportCommand: ParsableCommand {
             "event": planned {sources, tiles, output}, progress {tiles, total, bytes, elapsed_s, \
             tiles_per_s, eta_s} (at most four a second), source_done {index, of, path, tiles}, validating \
             {temporary}, published {bundle, sidecar}, done {bundle, content_hash, elapsed_s}, warning \
-            {message} and error {code, location, message}. --quiet prints only errors.
+            {message}, notice {message} (a shard skipped or exported again) and error {code, location, \
+            message}. --quiet prints only errors.
+
+            With --shard I/N, exports only shard I (0-based) of N: an ordinary bundle of that shard's \
+            images, by default <output dir>/<name>.shards/<name>-IIIII-of-NNNNN.h5. With --plan (from \
+            `trainset plan`) the shard reads and hashes only its own images and refuses a plan made from \
+            other inputs. A shard whose bundle already exists, validates and is this shard of this plan is \
+            skipped, so re-running every shard after a failure redoes only the failed ones. Merge the \
+            shards with `trainset merge`.
 
             Exit status: 0 on success, 1 on any error (printed as one line that names the file and \
             row or field).
@@ -49,13 +57,26 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Progress on standard error: auto (a bar on a terminal, else plain), plain (a line per image) or json (one event per line).")
     var progress: ProgressStyle = .auto
 
+    @Option(help: ArgumentHelp("Export only shard I of N (0-based), e.g. 2/4.", valueName: "I/N"))
+    var shard: ShardNumber?
+
+    @Option(help: ArgumentHelp("The shard plan from `trainset plan` (with --shard).", valueName: "plan.json"),
+            completion: .file(extensions: ["json"]))
+    var plan: String?
+
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
+        if plan != nil && shard == nil { throw ValidationError("--plan needs --shard I/N") }
+        if shard != nil && planOnly { throw ValidationError("--plan-only cannot be combined with --shard; use trainset plan") }
     }
 
     func run() throws {
         let reporter = ExportProgress(style: progress, quiet: quiet)
         do {
+            if let shard {
+                try runShard(shard, reporter: reporter)
+                return
+            }
             // Without --plan-only the export hashes images and masks as it reads them, so that
             // each is read once; the printed plan lists every SHA-256.
             let plan = try Planner.plan(recipeAt: URL(fileURLWithPath: recipe), output: output, overwrite: overwrite,
@@ -65,11 +86,7 @@ struct ExportCommand: ParsableCommand {
                 print(try plan.summaryJSON())
                 return
             }
-            let options = ExportOptions(workers: workers ?? ExportOptions.defaultWorkers)
-            let result = try Exporter.run(plan, options: options) { reporter.handle($0) }
-            reporter.finished(contentHash: result.manifest.contentHash, bundle: result.bundle.path)
-            // The bundle path is the command's one line of output, so scripts can capture it.
-            print(result.bundle.path)
+            report(try Exporter.run(plan, options: options) { reporter.handle($0) }, reporter: reporter)
         } catch let error as ExportError {
             reporter.failed(error)
             if error.code == .output {
@@ -82,4 +99,40 @@ struct ExportCommand: ParsableCommand {
             throw ExitCode.failure
         }
     }
+
+    private var options: ExportOptions { ExportOptions(workers: workers ?? ExportOptions.defaultWorkers) }
+
+    private func runShard(_ shard: ShardNumber, reporter: ExportProgress) throws(ExportError) {
+        let outcome = try ShardExport.run(
+            recipeAt: URL(fileURLWithPath: recipe), index: shard.index, count: shard.count,
+            planFile: plan.map { URL(fileURLWithPath: $0) }, output: output, force: overwrite, options: options,
+            notice: { reporter.notice($0) }, progress: { reporter.handle($0) })
+        switch outcome {
+        case .exported(let result): report(result, reporter: reporter)
+        case .skipped(let bundle): print(bundle.path)
+        }
+    }
+
+    private func report(_ result: ExportResult, reporter: ExportProgress) {
+        reporter.finished(contentHash: result.manifest.contentHash, bundle: result.bundle.path)
+        // The bundle path is the command's one line of output, so scripts can capture it.
+        print(result.bundle.path)
+    }
+}
+
+/// `I/N` of `--shard`: shard I (0-based) of N.
+struct ShardNumber: ExpressibleByArgument {
+    var index: Int
+    var count: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (0..<count).contains(index) else {
+            return nil
+        }
+        self.index = index
+        self.count = count
+    }
+
+    static var defaultValueDescription: String { "I/N" }
 }

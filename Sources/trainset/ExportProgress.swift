@@ -43,6 +43,15 @@ final class ExportProgress {
         }
     }
 
+    /// A line about what the command decided (a shard skipped or exported again), not a problem.
+    func notice(_ text: String) {
+        switch mode {
+        case .quiet: return
+        case .json: emit(["event": "notice", "message": text])
+        case .bar, .plain: Console.error(text)
+        }
+    }
+
     func handle(_ event: ExportEvent) {
         if case .planned(let count, _, _) = event {
             started = Date()

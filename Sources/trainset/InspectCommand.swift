@@ -41,6 +41,14 @@ enum InspectText {
         lines.append("  dataset        \(m.dataset.name) \(m.dataset.version)")
         lines.append("  format         \(m.format.name) \(m.format.version)")
         lines.append("  content hash   \(m.contentHash)")
+        if let shard = m.shard {
+            lines.append("  shard          \(shard.index) of \(shard.count) (plan \(shard.planID)): its rows begin at tile "
+                         + "\(shard.firstTile), source \(shard.firstSource) of the merged bundle")
+        }
+        if let merge = m.merge {
+            let held = merge.layout == "virtual" ? "tile data read from the shard files next to it" : "tile data copied in"
+            lines.append("  merged from    \(merge.shards.count) shards of plan \(merge.planID) (\(merge.layout): \(held))")
+        }
         lines.append("  made by        \(m.tool.name) \(m.tool.version) (commit \(m.tool.gitCommit))")
         lines.append("  libraries      " + m.libraries.map { "\($0.name) \($0.version)" }.joined(separator: ", "))
         lines.append("  recipe         \(m.recipe.path) (sha256 \(m.recipe.sha256.prefix(16))…), seed \(m.seed)")
@@ -95,6 +103,7 @@ enum InspectText {
         for d in datasets {
             lines.append("    \(d.path.rightPad(20)) \(d.dtype.rightPad(8)) [\(d.shape.map(String.init).joined(separator: ", "))]"
                          + (d.chunks.isEmpty ? "" : " chunks [\(d.chunks.map(String.init).joined(separator: ", "))]")
+                         + (d.virtualFiles.isEmpty ? "" : " virtual over \(d.virtualFiles.count) shard files")
                          + (d.filters.isEmpty ? "" : " " + d.filters.joined(separator: "+")))
         }
         for w in m.warnings { lines.append("  warning        \(w)") }
@@ -135,7 +144,8 @@ enum InspectJSON {
     static func render(manifest: Manifest, datasets: [DatasetInfo]) throws -> String {
         let manifestObject = try JSONSerialization.jsonObject(with: manifest.jsonData())
         let layout = datasets.map { d -> [String: Any] in
-            ["path": d.path, "dtype": d.dtype, "shape": d.shape, "chunks": d.chunks, "filters": d.filters]
+            ["path": d.path, "dtype": d.dtype, "shape": d.shape, "chunks": d.chunks, "filters": d.filters,
+             "virtual_files": d.virtualFiles]
         }
         let data = try JSONSerialization.data(withJSONObject: ["manifest": manifestObject, "datasets": layout],
                                               options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

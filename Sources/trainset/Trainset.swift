@@ -19,7 +19,7 @@ struct Trainset: ParsableCommand {
               trainset inspect samples/dsb2018-nuclei/out/dsb2018-nuclei.h5
             """,
         version: ToolInfo.version,
-        subcommands: [ExportCommand.self, ValidateCommand.self, InspectCommand.self, VerifyCommand.self,
+        subcommands: [ExportCommand.self, PlanCommand.self, MergeCommand.self, SlurmCommand.self, ValidateCommand.self, InspectCommand.self, VerifyCommand.self,
                       DiffCommand.self, ReplayCommand.self, ReportCommand.self, SchemaCommand.self, LabelsCommand.self])
 
     /// Every command runs in a supervised child process, so that a C library crashing on a damaged

@@ -13,8 +13,10 @@ struct ValidateCommand: ParsableCommand {
             bytes) and recomputes the content hash. With --parent, also checks the lineage: the bundle's \
             dataset.parent names the parent's content hash, and its version follows the parent's by the bump \
             rules (patch: same records; minor: records only added; major: records changed, removed or moved \
-            between splits). Several bundles are checked one after another; the exit status is 0 when all \
-            are valid, 1 otherwise.
+            between splits). A merged bundle with virtual tile data (trainset merge) is checked together \
+            with its shard files: each mapping, that each shard file exists and is the one merged, and \
+            each shard dataset's storage. Several bundles are checked one after another; the exit status \
+            is 0 when all are valid, 1 otherwise.
 
             A damaged file can crash libhdf5 itself (1.10.8 recurses without end on some broken object \
             headers); trainset reads in a supervised process, so such a file ends in one error line naming \

@@ -28,10 +28,17 @@ extension CLIRunning {
             Issue.record("trainset executable not found next to \(CommandLine.arguments[0]); run swift build --build-tests")
             return CLIRun(status: -1, stdout: "", stderr: "")
         }
+        return try launch(executable, arguments, in: directory)
+    }
+
+    /// Runs any program to completion, with `environment` added to this process's, and collects its output.
+    func launch(_ executable: URL, _ arguments: [String], in directory: URL? = nil,
+                environment: [String: String] = [:]) throws -> CLIRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = directory
+        if let directory { process.currentDirectoryURL = directory }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -226,6 +226,38 @@ struct HDF5Tests {
         #expect(error?.stackText.localizedCaseInsensitiveContains("fletcher32") == true)
     }
 
+    /// Another process's flock on a file (as a child forked while the file was open holds until it
+    /// execs) delays an open instead of failing it, unless it lasts longer than a second.
+    @Test func openWaitsBrieflyForAnotherProcesssLock() throws {
+        let dir = TempDir()
+        let path = dir.path("locked.h5")
+        try File(creating: path).close()
+        func holdLock(seconds: String) throws -> Process {
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+            holder.arguments = ["-x", "-o", path, "sleep", seconds]  // -o: the lock stays with flock(1), not sleep
+            try holder.run()
+            usleep(150_000)  // until flock(1) holds it
+            return holder
+        }
+        let brief = try holdLock(seconds: "0.4")
+        do {
+            let reopened = try File(opening: path)
+            #expect(reopened.path == path)
+            try reopened.close()
+        }
+        brief.waitUntilExit()
+
+        let long = try holdLock(seconds: "2")
+        defer {
+            long.terminate()
+            long.waitUntilExit()
+        }
+        let error = #expect(throws: HDF5Error.self) { _ = try File(opening: path) }
+        #expect(error?.code == .openFailed)
+        #expect(error?.stackText.contains("unable to lock file") == true)
+    }
+
     @Test func exclusiveCreateRefusesAnExistingFile() throws {
         let dir = TempDir()
         let path = dir.path("x.h5")
