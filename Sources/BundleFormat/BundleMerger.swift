@@ -188,30 +188,35 @@ struct ShardSet {
                 objects.boxes += own.boxes
                 objects.points += own.points
                 objects.polygons += own.polygons
-                for c in own.perClass {
-                    guard let i = objects.perClass.firstIndex(where: { $0.id == c.id }) else {
-                        throw BundleError(code: .state, message: "objects class \(c.id) (\(c.name)), which \(shards[0].label) does not have",
-                                          file: s.shown)
-                    }
-                    objects.perClass[i].boxes += c.boxes
-                    objects.perClass[i].points += c.points
-                    objects.perClass[i].polygons += c.polygons
+                try add(own.perClass, to: &objects.perClass, member: "objects", of: s, id: \.id, name: \.name) {
+                    $0.boxes += $1.boxes
+                    $0.points += $1.points
+                    $0.polygons += $1.polygons
                 }
                 merged.objects = objects
             }
             if var labels = merged.imageLabels, let own = s.manifest.imageLabels {
                 labels.unlabeledSources += own.unlabeledSources
-                for c in own.perClass {
-                    guard let i = labels.perClass.firstIndex(where: { $0.id == c.id }) else {
-                        throw BundleError(code: .state, message: "image_labels class \(c.id) (\(c.name)), which \(shards[0].label) does not have",
-                                          file: s.shown)
-                    }
-                    labels.perClass[i].tiles += c.tiles
-                    labels.perClass[i].sources += c.sources
+                try add(own.perClass, to: &labels.perClass, member: "image_labels", of: s, id: \.id, name: \.name) {
+                    $0.tiles += $1.tiles
+                    $0.sources += $1.sources
                 }
                 merged.imageLabels = labels
             }
             if let own = s.manifest.rescaling { merged.rescaling?.sources += own.sources }
+        }
+    }
+
+    /// Adds shard `s`'s per-class counts `own` to `total`, matching classes by id; a class that
+    /// shard 0 does not list is refused (the class list is the same in every shard).
+    private func add<T>(_ own: [T], to total: inout [T], member: String, of s: ShardBundle, id: KeyPath<T, Int>,
+                        name: KeyPath<T, String>, _ sum: (inout T, T) -> Void) throws(BundleError) {
+        for c in own {
+            guard let i = total.firstIndex(where: { $0[keyPath: id] == c[keyPath: id] }) else {
+                throw BundleError(code: .state, message: "\(member) class \(c[keyPath: id]) (\(c[keyPath: name])), which "
+                                  + "\(shards[0].label) does not have", file: s.shown)
+            }
+            sum(&total[i], c)
         }
     }
 
@@ -243,13 +248,9 @@ struct ShardSet {
             }
             for w in s.manifest.warnings where !warnings.contains(w) { warnings.append(w) }
             unlabeled += s.manifest.counts.unlabeledTiles
-            for c in s.manifest.counts.perClass {
-                guard let i = perClass.firstIndex(where: { $0.id == c.id }) else {
-                    throw BundleError(code: .state, message: "counts class \(c.id) (\(c.name)), which \(shards[0].label) does not have",
-                                      file: s.shown)
-                }
-                perClass[i].tiles += c.tiles
-                perClass[i].sources += c.sources
+            try add(s.manifest.counts.perClass, to: &perClass, member: "counts", of: s, id: \.id, name: \.name) {
+                $0.tiles += $1.tiles
+                $0.sources += $1.sources
             }
         }
         try summedObjectCounts(into: &merged)
