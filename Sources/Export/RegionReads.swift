@@ -55,18 +55,31 @@ enum RegionReads {
         if plan.recipe.labels.objects != nil { return "labels.objects (objects are attached to the whole image)" }
         for mask in [source.instanceMask, source.semanticMask].compactMap({ $0 }) {
             guard case .file(_, let url) = mask else { return "a mask assembled from object files" }
-            if try format(url) != .tiff { return "a \(try format(url).rawValue.uppercased()) mask (only TIFF is read by region)" }
+            if let reason = try unreadableByRegion(url, what: "mask") { return reason }
         }
-        let imageFormat = try format(source.url)
-        return imageFormat == .tiff ? nil : "a \(imageFormat.rawValue.uppercased()) image (only TIFF is read by region)"
+        return try unreadableByRegion(source.url, what: "image")
     }
 
-    private static func format(_ url: URL) throws(ExportError) -> ImageFileFormat {
+    /// Why the file cannot be read by regions: only TIFF files are (PNG and JPEG decode whole),
+    /// and only if their strips or tiles are small (a region decodes every strip it touches,
+    /// so a TIFF stored as one strip would be decoded whole for every region).
+    private static func unreadableByRegion(_ url: URL, what: String) throws(ExportError) -> String? {
+        let info: ImageInfo
         do {
-            return try ImageReader.info(url).format
+            info = try ImageReader.info(url)
         } catch {
             throw ExportError(.input, FileSystem.display(url), error.message)
         }
+        guard info.format == .tiff else { return "a \(info.format.rawValue.uppercased()) \(what) (only TIFF is read by region)" }
+        let (width, height) = info.isTiled ? (info.tileWidth ?? info.width, info.tileHeight ?? info.height)
+                                           : (info.width, info.rowsPerStrip ?? info.height)
+        let blockBytes = Double(width) * Double(min(height, info.height)) * Double(info.samplesPerPixel)
+            * Double(max(info.bitsPerSample, 8) / 8)
+        guard blockBytes <= Double(regionBudget) else {
+            return "a TIFF \(what) stored in \(info.isTiled ? "tiles" : "strips") of \(width)x\(min(height, info.height)) px "
+                + "(regions need tiles or strips of at most \(regionBudget >> 20) MiB)"
+        }
+        return nil
     }
 
     /// Refuses to read `source` whole when that would take more than `wholeLimit` bytes;

@@ -36,8 +36,8 @@ struct ExportCommand: ParsableCommand {
             never decoded whole; each batch of tiles reads only the region its tiles (and their \
             augmentation) need, with the same result bit for bit. TRAINSET_REGION_THRESHOLD=BYTES \
             changes the threshold (0: every source that can be read by region is). Recipes with \
-            rescale or labels.objects, masks assembled from object files and PNG/JPEG files read \
-            whole; such a source over 4 GiB decoded is refused. See specs/recipe/v1.md §7.1.
+            rescale or labels.objects, masks assembled from object files, PNG/JPEG files and TIFFs \
+            in strips or tiles over 32 MiB read whole; such a source over 4 GiB decoded is refused. See specs/recipe/v1.md §7.1.
 
             Exit status: 0 on success, 1 on any error (printed as one line that names the file and \
             row or field).

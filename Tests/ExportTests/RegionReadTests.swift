@@ -2,9 +2,6 @@ import BundleFormat
 import Foundation
 import Testing
 @testable import Export
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Whole-slide sources read by regions (specs/recipe/v1.md §7.1): the bundle is the same bits as
 /// from the whole image, for every edge policy and with augmentation, and a large tiled TIFF
@@ -115,9 +112,9 @@ struct RegionReadTests: CLIRunning {
     }
 
     /// `trainset export` of a 20 000 × 20 000 uint8 tiled TIFF (400 MB decoded, about 50 MB on
-    /// disk) as a child process: its peak RSS (the child's and its supervised child's, from
-    /// `wait4`) stays far below the decoded size, because no region larger than a few tiles is
-    /// ever decoded.
+    /// disk) as a child process: its peak RSS (the child's and its supervised child's,
+    /// `getrusage(RUSAGE_CHILDREN)` of a Python parent) stays far below the decoded size, because
+    /// no region larger than a few tiles is ever decoded.
     @Test func aLargeTiledTIFFExportsWithBoundedMemory() throws {
         guard let executable = Self.executable else {
             Issue.record("trainset executable not found next to \(CommandLine.arguments[0]); run swift build --build-tests")
@@ -139,32 +136,56 @@ struct RegionReadTests: CLIRunning {
         #expect(status == 0)
         let decoded = side * side
         print("RegionReadTests: peak RSS \(peak >> 20) MiB exporting a \(side)x\(side) uint8 TIFF (\(decoded >> 20) MiB decoded)")
-        // Generous: the region path holds a few 512² regions per worker; the whole path would
-        // hold the 400 MB image (and its copies) alone.
+        // Generous: the region path holds a few regions of 512² tiles per worker; the whole path
+        // would hold the 400 MB image (and its copies) alone.
         #expect(peak < 200 << 20, "peak RSS \(peak >> 20) MiB for a \(decoded >> 20) MiB image")
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: ws.url("out/big.h5.manifest.json")))
         #expect(manifest.counts.tiles == (side + 511) / 512 * ((side + 511) / 512))
     }
 
     /// Runs `executable arguments…` in `directory` with output discarded; its exit status and
-    /// the peak RSS in bytes of it and every descendant it waited for.
+    /// the peak RSS in bytes of it and every descendant it waited for (the supervised child).
+    ///
+    /// Measured by a small Python parent, not from this process: a process started by this one
+    /// inherits the high-water RSS of the address space it was spawned from until it executes,
+    /// which in a full test run is the test runner's own hundreds of MB.
     func runMeasured(_ executable: URL, _ arguments: [String], in directory: URL) throws -> (Int32, Int) {
-        let script = "cd \"$1\" && shift && exec \"$@\" >/dev/null 2>stderr.txt"
-        let argv = ["/bin/sh", "-c", script, "sh", directory.path, executable.path] + arguments
-        var pid: pid_t = 0
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, cArgs, environ)
-        try #require(spawned == 0, "posix_spawn failed: \(spawned)")
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        let stderr = (try? String(contentsOf: directory.appendingPathComponent("stderr.txt"), encoding: .utf8)) ?? ""
-        let exited = (status & 0x7f) == 0
-        #expect(exited, "killed by signal \(status & 0x7f): \(stderr)")
-        let code = exited ? (status >> 8) & 0xff : -1
-        if code != 0 { Issue.record("trainset failed: \(stderr)") }
-        return (code, usage.ru_maxrss * 1024)
+        let measure = """
+            import resource, subprocess, sys
+            with open("stderr.txt", "wb") as err:
+                code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=err)
+            print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            """
+        let run = try launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", measure, executable.path] + arguments,
+                             in: directory)
+        let fields = run.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        try #require(run.status == 0 && fields.count == 2, "measuring failed: \(run.stderr)")
+        if fields[0] != 0 {
+            let stderr = (try? String(contentsOf: directory.appendingPathComponent("stderr.txt"), encoding: .utf8)) ?? ""
+            Issue.record("trainset failed with status \(fields[0]): \(stderr)")
+        }
+        return (Int32(fields[0]), fields[1] * 1024)
+    }
+
+    /// A TIFF stored as one 36 MB strip would be decoded whole by every region: it is read whole.
+    @Test func aTIFFInOneLargeStripIsReadWhole() throws {
+        let ws = try Workspace()
+        try FileManager.default.createDirectory(at: ws.url("data"), withIntermediateDirectories: true)
+        let write = "import numpy, sys, tifffile; tifffile.imwrite(sys.argv[1], numpy.zeros((6000, 6000), numpy.uint8), "
+            + "rowsperstrip=6000, compression='zlib')"
+        let run = try launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", write, ws.url("data/strip.tif").path])
+        try #require(run.status == 0, "\(run.stderr)")
+        try ws.write("recipe.yaml", """
+            recipe_version: 1
+            dataset: {name: strip, version: 1.0.0, description: One large strip., license: CC0-1.0}
+            seed: 1
+            inputs: {root: data, images: "strip.tif"}
+            tiling: {size: 256, stride: 256, edge: drop}
+            output: {path: out/strip.h5}
+
+            """)
+        let plan = try Planner.plan(recipeAt: ws.url("recipe.yaml"))
+        #expect(try !RegionReads.usesRegions(plan.sources[0], plan: plan, threshold: 0))
     }
 
     /// A header declaring 100 000 × 100 000 pixels and no data: by regions it fails on the
