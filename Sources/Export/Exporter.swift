@@ -25,12 +25,22 @@ public struct ExportOptions: Sendable {
     /// OpenBLAS's own threads. The workers already use every core, so 1 unless a test wants
     /// to show that the content does not depend on it.
     public var blasThreads: Int
+    /// Decoded bytes (image, masks and working copies) above which a source is read one region
+    /// at a time instead of whole (specs/recipe/v1.md §7.1); 0 reads every source that can be
+    /// read by regions that way. The CLI takes it from `TRAINSET_REGION_THRESHOLD`.
+    public var regionThreshold: Int
 
-    public init(workers: Int = ExportOptions.defaultWorkers, blasThreads: Int = 1) {
+    public init(workers: Int = ExportOptions.defaultWorkers, blasThreads: Int = 1,
+                regionThreshold: Int = ExportOptions.defaultRegionThreshold) {
         precondition(workers >= 1 && blasThreads >= 1, "workers and BLAS threads must be at least 1")
+        precondition(regionThreshold >= 0, "the region threshold cannot be negative")
         self.workers = workers
         self.blasThreads = blasThreads
+        self.regionThreshold = regionThreshold
     }
+
+    /// 256 MiB.
+    public static let defaultRegionThreshold = RegionReads.defaultThreshold
 
     /// One worker per core this process may run on.
     public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
@@ -93,7 +103,7 @@ public enum Exporter {
         var nextSource = 0
         var bytes: Int64 = 0
         var lastReport = Date()
-        let outcome = try Pipeline(plan: plan, workers: options.workers).run { (tile) throws(ExportError) in
+        let outcome = try Pipeline(plan: plan, workers: options.workers, regionThreshold: options.regionThreshold).run { (tile) throws(ExportError) in
             do {
                 try writer.append(tile)
             } catch {

@@ -11,7 +11,9 @@ import Tiling
 /// workers can share one large source and a source is decoded by whichever worker reaches
 /// it first. Finished rows wait in a reorder window of bounded size: a worker that gets too far
 /// ahead of the writer waits. Memory is therefore bounded by about one decoded source per
-/// worker plus the window, whatever the number of sources.
+/// worker plus the window, whatever the number of sources; a source larger than
+/// `regionThreshold` decoded is never decoded whole: each batch reads only the region its rows
+/// need (`RegionReads`).
 ///
 /// Every row depends only on its source, grid tile and variant, so the bundle is the same for
 /// any number of workers; errors are reported for the earliest row that fails, as a
@@ -19,13 +21,16 @@ import Tiling
 struct Pipeline: Sendable {
     let plan: ExportPlan
     let workers: Int
+    /// Decoded bytes above which a source is read by regions.
+    let regionThreshold: Int
     /// The plan's inputs by path.
     private let planned: [String: Manifest.InputFile]
 
-    init(plan: ExportPlan, workers: Int) {
+    init(plan: ExportPlan, workers: Int, regionThreshold: Int = RegionReads.defaultThreshold) {
         precondition(workers >= 1, "an export needs at least one worker")
         self.plan = plan
         self.workers = workers
+        self.regionThreshold = regionThreshold
         planned = Dictionary(plan.inputs.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -117,29 +122,57 @@ struct Pipeline: Sendable {
                 state.release(batch.source)
                 continue
             }
-            var row = batch.firstRow
-            rows: for t in batch.tiles {
-                for variant in 0..<plan.variants {
-                    guard state.isWanted(row) else { break rows }
-                    switch make(row: row, tile: plan.sources[batch.source].tiles[t], variant: variant, loaded, encoder) {
-                    case .success(let finished):
-                        guard state.deliver(row, finished) else { break rows }
-                    case .failure(let error):
-                        state.fail(row: row, error)
-                        break rows
+            let source = plan.sources[batch.source]
+            // The batch's rows in order: (grid tile, variant).
+            let rows = batch.tiles.flatMap { t in (0..<plan.variants).map { (tile: source.tiles[t], variant: $0) } }
+            if let targets = loaded.targets {
+                _ = make(rows[...], firstRow: batch.firstRow, targets, warpSource: loaded.warpSource, loaded, state, encoder)
+            } else {
+                let footprints = rows.map {
+                    TileOutputs.footprint(plan, source: source, sourceSHA256: loaded.sha256, tile: $0.tile, variant: $0.variant)
+                }
+                for run in RegionReads.runs(footprints, bytesPerPixel: RegionReads.bytesPerPixel(source, plan: plan)) {
+                    let first = batch.firstRow + run.rows.lowerBound
+                    guard state.isWanted(first) else { break }
+                    let targets: SampleTargets
+                    do {
+                        targets = try RegionReads.read(source, rect: run.rect, plan: plan)
+                    } catch {
+                        state.fail(row: first, error)
+                        break
                     }
-                    row += 1
+                    let warpSource = plan.recipe.augmentation == nil ? nil : WarpSource(targets.image)
+                    guard make(rows[run.rows], firstRow: first, targets, warpSource: warpSource, loaded, state, encoder)
+                    else { break }
                 }
             }
             state.release(batch.source)
         }
     }
 
-    private func make(row: Int, tile: Tile, variant: Int, _ loaded: LoadedSource,
-                      _ encoder: TileEncoder) -> Result<FinishedRow, ExportError> {
+    /// Makes and delivers consecutive rows from `targets`, starting at bundle row `firstRow`;
+    /// false when one failed or is no longer wanted, so the rest of the batch is not made.
+    private func make(_ rows: ArraySlice<(tile: Tile, variant: Int)>, firstRow: Int, _ targets: SampleTargets,
+                      warpSource: WarpSource?, _ loaded: LoadedSource, _ state: PipelineState,
+                      _ encoder: TileEncoder) -> Bool {
+        for (row, r) in zip(firstRow..., rows) {
+            guard state.isWanted(row) else { return false }
+            switch make(row: row, tile: r.tile, variant: r.variant, targets, warpSource: warpSource, loaded, encoder) {
+            case .success(let finished):
+                guard state.deliver(row, finished) else { return false }
+            case .failure(let error):
+                state.fail(row: row, error)
+                return false
+            }
+        }
+        return true
+    }
+
+    private func make(row: Int, tile: Tile, variant: Int, _ targets: SampleTargets, warpSource: WarpSource?,
+                      _ loaded: LoadedSource, _ encoder: TileEncoder) -> Result<FinishedRow, ExportError> {
         let source = plan.sources[loaded.index]
         do {
-            let outputs = try TileOutputs.produce(plan, source: source, loaded.targets, warpSource: loaded.warpSource,
+            let outputs = try TileOutputs.produce(plan, source: source, targets, warpSource: warpSource,
                                                   sourceSHA256: loaded.sha256, tile: tile, variant: variant)
             let encoded = try encoder.encode(index: row, image: outputs.image, instanceMask: outputs.instances,
                                              semanticMask: outputs.semantic)
@@ -166,15 +199,17 @@ struct Pipeline: Sendable {
     }
 
     /// Hashes every file of the source (the one read from disk; decoding then finds the bytes
-    /// in the page cache), checks them against the plan, and decodes pixels and masks.
+    /// in the page cache), checks them against the plan, and decodes pixels and masks, unless
+    /// the source is read by regions.
     private func load(_ index: Int) -> Result<LoadedSource, ExportError> {
         let source = plan.sources[index]
         do throws(ExportError) {
             var digests: [(path: String, digest: FileDigest)] = []
             for file in source.files { digests.append((file.path, try digest(of: file))) }
-            let targets = try Exporter.loadTargets(source, plan: plan)
+            let regions = try RegionReads.usesRegions(source, plan: plan, threshold: regionThreshold)
+            let targets = regions ? nil : try Exporter.loadTargets(source, plan: plan)
             return .success(LoadedSource(index: index, targets: targets,
-                                         warpSource: plan.recipe.augmentation == nil ? nil : WarpSource(targets.image),
+                                         warpSource: plan.recipe.augmentation == nil ? nil : targets.map { WarpSource($0.image) },
                                          sha256: digests[0].digest.sha256, digests: digests))
         } catch {
             return .failure(error)
@@ -185,14 +220,15 @@ struct Pipeline: Sendable {
 /// A source's decoded pixels and masks, shared by the batches cut from it.
 final class LoadedSource: Sendable {
     let index: Int
-    let targets: SampleTargets
+    /// Nil for a source read by regions: each batch reads its own.
+    let targets: SampleTargets?
     /// The image as augmentation reads it, when the recipe augments.
     let warpSource: WarpSource?
     /// SHA-256 of the image file, the root of its tiles' keys.
     let sha256: String
     let digests: [(path: String, digest: FileDigest)]
 
-    init(index: Int, targets: SampleTargets, warpSource: WarpSource?, sha256: String,
+    init(index: Int, targets: SampleTargets?, warpSource: WarpSource?, sha256: String,
          digests: [(path: String, digest: FileDigest)]) {
         self.index = index
         self.targets = targets

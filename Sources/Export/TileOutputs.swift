@@ -21,21 +21,44 @@ struct TileOutputs: Sendable {
     static func produce(_ plan: ExportPlan, source: ExportPlan.Source, _ targets: SampleTargets, warpSource: WarpSource?,
                         sourceSHA256: String, tile: Tile, variant: Int) throws(TilingError) -> TileOutputs {
         let grid = plan.grid
-        guard let pipeline = plan.recipe.augmentation else {
+        guard let pipeline = plan.recipe.augmentation,
+              let drawn = drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant, channels: targets.image.channels)
+        else {
             return TileOutputs(
-                image: TileExtractor.extract(targets.image, tile: tile, edge: grid.edge, padValue: grid.padValue),
-                instances: targets.instances.map { TileExtractor.extract($0, tile: tile, edge: grid.edge) },
-                semantic: targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: grid.edge) },
+                image: TileExtractor.extract(targets.image, tile: tile, edge: grid.edge, padValue: grid.padValue,
+                                             window: targets.window),
+                instances: targets.instances.map { TileExtractor.extract($0, tile: tile, edge: grid.edge, window: targets.window) },
+                semantic: targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: grid.edge, window: targets.window) },
                 parameters: nil,
                 objects: ObjectTiling.objects(of: targets, tile: tile, source: source, plan: plan))
         }
-        let key = Augmentation.tileKey(sourceSHA256: sourceSHA256, tile: tile)
-        let drawn = Augmentation.draw(pipeline, seed: plan.recipe.seed, key: key, variant: variant,
-                                      channels: targets.image.channels, grid: grid)
         let out = try Augmenter.apply(drawn, to: targets, warpSource: warpSource, tile: tile, border: grid.edge,
                                       padValue: grid.padValue, boxFilter: pipeline.boxFilter)
         return TileOutputs(image: out.image, instances: out.instances, semantic: out.semantic,
                            parameters: Augmentation.json(drawn),
                            objects: ObjectTiling.objects(of: out, source: source, plan: plan))
+    }
+
+    /// The source pixels (image and masks) that `produce` reads for this row, in the source's
+    /// coordinates; nil when it reads none. A source too large to decode whole is read as the
+    /// union of its rows' footprints.
+    static func footprint(_ plan: ExportPlan, source: ExportPlan.Source, sourceSHA256: String, tile: Tile,
+                          variant: Int) -> PixelRect? {
+        let (width, height, edge) = (source.readWidth, source.readHeight, plan.grid.edge)
+        guard let drawn = drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant,
+                                channels: plan.sourceChannelIndices.count) else {
+            return TileExtractor.footprint(tile: tile, imageWidth: width, imageHeight: height, edge: edge)
+        }
+        return Augmenter.footprint(drawn, tile: tile, imageWidth: width, imageHeight: height, border: edge)
+    }
+
+    /// The augmentation drawn for this row, nil when the recipe does not augment. The draws
+    /// follow the tile key (rooted in the image's SHA-256) and the variant only.
+    private static func drawn(_ plan: ExportPlan, sourceSHA256: String, tile: Tile, variant: Int,
+                              channels: Int) -> DrawnAugmentation? {
+        plan.recipe.augmentation.map {
+            Augmentation.draw($0, seed: plan.recipe.seed, key: Augmentation.tileKey(sourceSHA256: sourceSHA256, tile: tile),
+                              variant: variant, channels: channels, grid: plan.grid)
+        }
     }
 }

@@ -116,6 +116,16 @@ enum TileSelection {
         throws(ExportError) -> (LabelImage, Double?) {
         var map: LabelImage
         var threshold: Double?
+        // The filter needs the whole mask (decoded, then as 32-bit labels) or, for Otsu, the
+        // whole image (about 11 bytes per sample with its float planes).
+        let perPixel: Int
+        switch source {
+        case .instanceMask, .semanticMask: perPixel = 2 + 4
+        case .otsu: perPixel = 11 * s.channels
+        }
+        let (pixels, overflow) = s.readWidth.multipliedReportingOverflow(by: s.readHeight)
+        try RegionReads.requireWhole(s, bytes: overflow || pixels > Int.max / perPixel ? .max : pixels * perPixel,
+                                     needs: "sampling.foreground")
         switch source {
         // The recipe reader refuses a mask filter without that kind of mask, and the planner
         // gives every source the recipe's masks.

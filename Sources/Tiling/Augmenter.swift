@@ -37,25 +37,24 @@ public enum Augmenter {
     /// mixing the channel count it was drawn for).
     ///
     /// `warpSource`, the sample's image prepared once for many tiles, makes the warp faster
-    /// and changes nothing in the result.
+    /// and changes nothing in the result. When the sample holds only a window of its image,
+    /// the window must contain the tile's `footprint`.
     public static func apply(_ drawn: DrawnAugmentation, to sample: SampleTargets, warpSource: WarpSource? = nil,
                              tile: Tile, border: EdgePolicy, padValue: Double,
                              boxFilter: BoxFilter) throws(TilingError) -> AugmentedTile {
         let warp = makeWarp(drawn, tile: tile)
-        let bicubic = drawn.steps.contains {
-            switch $0 {
-            case .affine(_, _, _, _, _, .bicubic), .elastic(_, _, _, .bicubic): true
-            default: false
-            }
-        }
         let coords = warp.sourceCoordinates()
-        let image = sample.image
+        let image = sample.image, window = sample.window
         let reflect = border == .reflect
-        var planes = resample(image, prepared: warpSource, coords: coords, outputWidth: warp.width,
-                              filter: warp.isLattice ? nil : (bicubic ? .bicubic : .bilinear), reflect: reflect,
-                              pad: Float(padValue))
-        let semantic = sample.semantic.map { nearest($0, coords: coords, warp: warp, reflect: reflect) }
-        let instances = sample.instances.map { nearest($0, coords: coords, warp: warp, reflect: reflect) }
+        if !window.isWhole {
+            // The reads below are unchecked: a window missing some of them would read garbage.
+            let needed = footprint(coords: coords, filter: filter(drawn, warp), window: window, reflect: reflect)
+            precondition(needed.map(window.contains) ?? true, "the warp reads \(needed!), outside the window \(window.rect)")
+        }
+        var planes = resample(image, window: window, prepared: warpSource, coords: coords, outputWidth: warp.width,
+                              filter: filter(drawn, warp), reflect: reflect, pad: Float(padValue))
+        let semantic = sample.semantic.map { nearest($0, window: window, coords: coords, warp: warp, reflect: reflect) }
+        let instances = sample.instances.map { nearest($0, window: window, coords: coords, warp: warp, reflect: reflect) }
 
         var normalization: [[[Double]]] = []
         let n = warp.width * warp.height
@@ -119,7 +118,7 @@ public enum Augmenter {
         // Mirrored padding repeats an object's pixels under its id; boxes come only from pixels
         // whose source lies inside the image, so a box never spans an object and its mirror image.
         let boxMask = sample.boxes.contains { $0.instance != nil } && reflect
-            ? sample.instances.map { nearest($0, coords: coords, warp: warp, reflect: false) } : instances
+            ? sample.instances.map { nearest($0, window: window, coords: coords, warp: warp, reflect: false) } : instances
         let objects = moveObjects(sample, warp: warp, boxMask: boxMask, filter: boxFilter)
         return AugmentedTile(
             image: outImage, semantic: semantic, instances: instances,
@@ -134,8 +133,47 @@ public enum Augmenter {
     public static func objects(of sample: SampleTargets, tile: Tile, filter: BoxFilter) -> TileObjectTargets {
         let warp = makeWarp(DrawnAugmentation(steps: []), tile: tile)
         let boxMask = sample.boxes.contains { $0.instance != nil }
-            ? sample.instances.map { TileExtractor.extract($0, tile: tile, edge: .constant) } : nil
+            ? sample.instances.map { TileExtractor.extract($0, tile: tile, edge: .constant, window: sample.window) } : nil
         return moveObjects(sample, warp: warp, boxMask: boxMask, filter: filter)
+    }
+
+    /// The source pixels `apply` reads for `tile` of an `imageWidth × imageHeight` image with
+    /// these drawn parameters (image and masks alike; nil when it reads none, as when every
+    /// tap falls on a constant border), so a whole-slide image can be read one region at a time.
+    /// Exact, not a bound: it comes from the same source coordinates and taps as the warp.
+    public static func footprint(_ drawn: DrawnAugmentation, tile: Tile, imageWidth: Int, imageHeight: Int,
+                                 border: EdgePolicy) -> PixelRect? {
+        let warp = makeWarp(drawn, tile: tile)
+        return footprint(coords: warp.sourceCoordinates(), filter: filter(drawn, warp),
+                         window: .whole(width: imageWidth, height: imageHeight), reflect: border == .reflect)
+    }
+
+    /// The interpolation of the image: none for lattice warps (whole pixels moved around).
+    static func filter(_ drawn: DrawnAugmentation, _ warp: Warp) -> BandMatrix.Filter? {
+        if warp.isLattice { return nil }
+        let bicubic = drawn.steps.contains {
+            switch $0 {
+            case .affine(_, _, _, _, _, .bicubic), .elastic(_, _, _, .bicubic): true
+            default: false
+            }
+        }
+        return bicubic ? .bicubic : .bilinear
+    }
+
+    /// The taps `resample` reads at `coords` with `filter` (the pixel containing the point when
+    /// nil; `nearest` reads those too, a subset of any filter's taps), after the border.
+    static func footprint(coords: (x: [Double], y: [Double]), filter: BandMatrix.Filter?, window: ImageWindow,
+                          reflect: Bool) -> PixelRect? {
+        guard let minX = coords.x.min(), let maxX = coords.x.max(), let minY = coords.y.min(), let maxY = coords.y.max()
+        else { return nil }
+        // floorInt is monotone, so the extreme coordinates give the extreme taps.
+        func taps(_ lo: Double, _ hi: Double) -> ClosedRange<Int> {
+            guard let filter else { return floorInt(lo) ... floorInt(hi) }
+            let radius = Int(filter.support)
+            return (floorInt(lo - 0.5) - radius + 1) ... (floorInt(hi - 0.5) + radius)
+        }
+        return footprintRect(x: axisFootprint(taps(minX, maxX), count: window.imageWidth, reflect: reflect),
+                             y: axisFootprint(taps(minY, maxY), count: window.imageHeight, reflect: reflect))
     }
 
     /// Boxes, points and polygons of `sample` mapped through `warp` into the output tile.
@@ -315,9 +353,13 @@ protocol WarpSamples {
 /// The image's own planar samples.
 struct PlanarSamples<T: WarpSample>: WarpSamples {
     let base: UnsafeBufferPointer<T>
+    /// Width of the buffer (its window's), the plane size, and where image pixel (0, 0) would be.
     let width: Int
     let plane: Int
-    @inline(__always) func sample(_ c: Int, _ x: Int, _ y: Int) -> Float { base[c * plane + y * width + x].floatValue }
+    let offset: Int
+    @inline(__always) func sample(_ c: Int, _ x: Int, _ y: Int) -> Float {
+        base[c * plane + y * width + x + offset].floatValue
+    }
 }
 
 /// A `WarpSource`'s interleaved samples.
@@ -325,26 +367,32 @@ struct InterleavedSamples: WarpSamples {
     let base: UnsafeBufferPointer<Float>
     let width: Int
     let channels: Int
-    @inline(__always) func sample(_ c: Int, _ x: Int, _ y: Int) -> Float { base[(y * width + x) * channels + c] }
+    /// Where image pixel (0, 0) would be, in samples.
+    let offset: Int
+    @inline(__always) func sample(_ c: Int, _ x: Int, _ y: Int) -> Float { base[(y * width + x) * channels + c + offset] }
 }
 
 /// Samples every channel of `image` at the given source coordinates: `filter` nil copies the
 /// pixel containing the point (lattice warps), otherwise interpolates between pixel centres.
 /// Reads `prepared` instead of the image when it is given (same values, faster to reach).
-func resample(_ image: ImageBuffer, prepared: WarpSource?, coords: (x: [Double], y: [Double]), outputWidth: Int,
-              filter: BandMatrix.Filter?, reflect: Bool, pad: Float) -> [Float] {
-    let (w, h, c) = (image.width, image.height, image.channels)
+/// Coordinates and borders are the whole image's; `image` holds `window` of it.
+func resample(_ image: ImageBuffer, window: ImageWindow, prepared: WarpSource?, coords: (x: [Double], y: [Double]),
+              outputWidth: Int, filter: BandMatrix.Filter?, reflect: Bool, pad: Float) -> [Float] {
+    let (w, h, c) = (window.imageWidth, window.imageHeight, image.channels)
+    let bufferWidth = image.width, offset = window.planeOffset
+    precondition(bufferWidth == window.rect.width && image.height == window.rect.height, "image does not match its window")
     func planar<T: WarpSample>(_ v: [T]) -> [Float] {
         v.withUnsafeBufferPointer { base in
-            resample(PlanarSamples(base: base, width: w, plane: w * h), width: w, height: h, channels: c, coords: coords,
+            resample(PlanarSamples(base: base, width: bufferWidth, plane: bufferWidth * image.height, offset: offset),
+                     width: w, height: h, channels: c, coords: coords,
                      outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad)
         }
     }
     if let prepared {
         precondition(prepared.matches(image), "warp source prepared for another image")
         return prepared.samples.withUnsafeBufferPointer { base in
-            resample(InterleavedSamples(base: base, width: w, channels: c), width: w, height: h, channels: c,
-                     coords: coords, outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad)
+            resample(InterleavedSamples(base: base, width: bufferWidth, channels: c, offset: offset * c), width: w, height: h,
+                     channels: c, coords: coords, outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad)
         }
     }
     switch image.pixels {
@@ -500,18 +548,21 @@ private struct Resampler<S: WarpSamples> {
     }
 }
 
-/// Labels at the given source coordinates, nearest (the pixel containing the point).
-func nearest(_ labels: LabelImage, coords: (x: [Double], y: [Double]), warp: Warp, reflect: Bool) -> LabelImage {
+/// Labels at the given source coordinates, nearest (the pixel containing the point);
+/// `labels` holds `window` of the image.
+func nearest(_ labels: LabelImage, window: ImageWindow, coords: (x: [Double], y: [Double]), warp: Warp,
+             reflect: Bool) -> LabelImage {
     let n = coords.x.count
+    let (imageWidth, imageHeight, offset) = (window.imageWidth, window.imageHeight, window.planeOffset)
     let values = [UInt32](unsafeUninitializedCapacity: n) { out, initialized in
         labels.values.withUnsafeBufferPointer { src in
             coords.x.withUnsafeBufferPointer { xs in
                 coords.y.withUnsafeBufferPointer { ys in
                     for run in blockedRuns(count: n, width: warp.width) {
                         for i in run {
-                            if let x = borderIndex(floorInt(xs[i]), labels.width, reflect: reflect),
-                               let y = borderIndex(floorInt(ys[i]), labels.height, reflect: reflect) {
-                                (out.baseAddress! + i).initialize(to: src[y * labels.width + x])
+                            if let x = borderIndex(floorInt(xs[i]), imageWidth, reflect: reflect),
+                               let y = borderIndex(floorInt(ys[i]), imageHeight, reflect: reflect) {
+                                (out.baseAddress! + i).initialize(to: src[y * labels.width + x + offset])
                             } else {
                                 (out.baseAddress! + i).initialize(to: 0)
                             }

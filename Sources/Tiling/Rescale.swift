@@ -44,6 +44,7 @@ extension Rescale {
     /// by nearest neighbour, and boxes, points and polygons scaled with the pixel grid
     /// (continuous coordinates, pixel i covering [i, i + 1)), so they stay on their pixels.
     public static func targets(_ t: SampleTargets, width: Int, height: Int, filter: BandMatrix.Filter) -> SampleTargets {
+        precondition(t.window.isWhole, "rescaling needs the whole image")
         let sx = Double(width) / Double(t.image.width), sy = Double(height) / Double(t.image.height)
         func scaled(_ p: Point2D) -> Point2D { Point2D(x: p.x * sx, y: p.y * sy) }
         return SampleTargets(

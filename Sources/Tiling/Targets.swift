@@ -35,12 +35,19 @@ public struct SampleTargets: Sendable, Equatable {
     public var boxes: [LabeledBox]
     public var points: [LabeledPoint]
     public var polygons: [LabeledPolygon]
+    /// Where the image and masks lie in the image the coordinates refer to: the whole of it,
+    /// or a region of a whole-slide image (objects are then still in whole-image coordinates).
+    public var window: ImageWindow
 
     public init(image: ImageBuffer, semantic: LabelImage? = nil, instances: LabelImage? = nil,
-                boxes: [LabeledBox] = [], points: [LabeledPoint] = [], polygons: [LabeledPolygon] = []) {
+                boxes: [LabeledBox] = [], points: [LabeledPoint] = [], polygons: [LabeledPolygon] = [],
+                window: ImageWindow? = nil) {
         for mask in [semantic, instances].compactMap({ $0 }) {
             precondition(mask.width == image.width && mask.height == image.height, "mask size differs from image")
         }
+        let window = window ?? .whole(width: image.width, height: image.height)
+        precondition(window.rect.width == image.width && window.rect.height == image.height, "image does not match its window")
+        self.window = window
         self.image = image
         self.semantic = semantic
         self.instances = instances

@@ -15,8 +15,12 @@ public enum TileExtractor {
     /// single pixel. `constant` fills with `padValue` converted to the pixel type: for
     /// integer types rounded to nearest (halves away from zero) and clamped to the type's
     /// range, for `float32` rounded to the nearest `Float`. `drop` tiles never need padding.
-    public static func extract(_ image: ImageBuffer, tile: Tile, edge: EdgePolicy, padValue: Double) -> ImageBuffer {
-        let geometry = Geometry(tile: tile, imageWidth: image.width, imageHeight: image.height, edge: edge)
+    ///
+    /// `window` says where `image` lies in the image the tile was planned on (the whole of it
+    /// when nil); it must hold the tile's `footprint`.
+    public static func extract(_ image: ImageBuffer, tile: Tile, edge: EdgePolicy, padValue: Double,
+                               window: ImageWindow? = nil) -> ImageBuffer {
+        let geometry = Geometry(tile: tile, window: window ?? .whole(width: image.width, height: image.height), edge: edge)
         let pixels: PixelData = switch image.pixels {
         case .uint8(let v):
             .uint8(geometry.extract(v, channels: image.channels, pad: clampedInteger(padValue)))
@@ -34,10 +38,16 @@ public enum TileExtractor {
     /// object id or class would be a false label. `reflect` mirrors labels exactly as it
     /// mirrors the image, so masks stay aligned with the mirrored pixels; a mirrored instance
     /// keeps its id, so the same id can appear as two disjoint regions in one tile.
-    public static func extract(_ labels: LabelImage, tile: Tile, edge: EdgePolicy) -> LabelImage {
-        let geometry = Geometry(tile: tile, imageWidth: labels.width, imageHeight: labels.height, edge: edge)
+    public static func extract(_ labels: LabelImage, tile: Tile, edge: EdgePolicy, window: ImageWindow? = nil) -> LabelImage {
+        let geometry = Geometry(tile: tile, window: window ?? .whole(width: labels.width, height: labels.height), edge: edge)
         return LabelImage(width: tile.rect.width, height: tile.rect.height,
                           values: geometry.extract(labels.values, channels: 1, pad: 0))
+    }
+
+    /// The pixels `extract` reads for `tile` of a `imageWidth × imageHeight` image: the tile's
+    /// valid part and, with `reflect`, the pixels its padding mirrors.
+    public static func footprint(tile: Tile, imageWidth: Int, imageHeight: Int, edge: EdgePolicy) -> PixelRect {
+        Geometry(tile: tile, window: .whole(width: imageWidth, height: imageHeight), edge: edge).footprint
     }
 
     /// A new image made of `image`'s channels at `indices`, in that order; indices may repeat
@@ -81,8 +91,7 @@ public enum TileExtractor {
 /// Where each output row and padding column of one tile reads from, computed once per tile
 /// and shared by all channels.
 private struct Geometry {
-    let imageWidth: Int
-    let imageHeight: Int
+    let window: ImageWindow
     let tileWidth: Int
     let tileHeight: Int
     /// Source x of the tile's first column.
@@ -94,16 +103,16 @@ private struct Geometry {
     /// Source x of each column after `validWidth`, or nil where the columns are constant-padded.
     let padColumns: [Int]?
 
-    init(tile: Tile, imageWidth: Int, imageHeight: Int, edge: EdgePolicy) {
+    init(tile: Tile, window: ImageWindow, edge: EdgePolicy) {
         let r = tile.rect
+        let imageWidth = window.imageWidth, imageHeight = window.imageHeight
         precondition(r.x >= 0 && r.y >= 0 && r.x < imageWidth && r.y < imageHeight,
                      "tile \(r) does not start inside the \(imageWidth)x\(imageHeight) image")
         let valid = PixelRect(x: r.x, y: r.y, width: min(r.width, imageWidth - r.x),
                               height: min(r.height, imageHeight - r.y))
         precondition(tile.valid == valid, "tile valid rect \(tile.valid) does not match \(valid) for this image")
         precondition(edge != .drop || valid == r, "drop tile \(r) extends past the image")
-        self.imageWidth = imageWidth
-        self.imageHeight = imageHeight
+        self.window = window
         tileWidth = r.width
         tileHeight = r.height
         x0 = r.x
@@ -118,11 +127,23 @@ private struct Geometry {
         }
     }
 
+    /// Every source pixel `extract` reads.
+    var footprint: PixelRect {
+        let rows = sourceRows.compactMap { $0 }, columns = (padColumns ?? []) + [x0, x0 + validWidth - 1]
+        return PixelRect(x: columns.min()!, y: rows.min()!, width: columns.max()! - columns.min()! + 1,
+                         height: rows.max()! - rows.min()! + 1)
+    }
+
     /// Extracts the tile from `channels` planes of `source`; the in-image part of each row is
     /// one contiguous block copy, only padding is filled per sample.
     func extract<T>(_ source: [T], channels: Int, pad: T) -> [T] {
-        let planeIn = imageWidth * imageHeight
+        let bufferWidth = window.rect.width, planeIn = bufferWidth * window.rect.height
         let planeOut = tileWidth * tileHeight
+        precondition(source.count == planeIn * channels, "buffer does not match its window \(window.rect)")
+        // Unchecked pointer reads below: the tile must not read outside the buffer.
+        if !window.isWhole {
+            precondition(window.contains(footprint), "tile reads \(footprint), outside the window \(window.rect)")
+        }
         return source.withUnsafeBufferPointer { src in
             Array(unsafeUninitializedCapacity: planeOut * channels) { dst, initialized in
                 var o = 0
@@ -134,7 +155,7 @@ private struct Geometry {
                             o += tileWidth
                             continue
                         }
-                        let row = plane + y * imageWidth
+                        let row = plane + y * bufferWidth + window.planeOffset
                         let block = UnsafeBufferPointer(rebasing: src[row + x0 ..< row + x0 + validWidth])
                         _ = UnsafeMutableBufferPointer(rebasing: dst[o ..< o + validWidth]).initialize(from: block)
                         o += validWidth

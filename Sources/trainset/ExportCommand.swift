@@ -32,6 +32,13 @@ struct ExportCommand: ParsableCommand {
             skipped, so re-running every shard after a failure redoes only the failed ones. Merge the \
             shards with `trainset merge`.
 
+            Images larger than memory: a TIFF source whose decoded pixels and masks exceed 256 MiB is \
+            never decoded whole; each batch of tiles reads only the region its tiles (and their \
+            augmentation) need, with the same result bit for bit. TRAINSET_REGION_THRESHOLD=BYTES \
+            changes the threshold (0: every source that can be read by region is). Recipes with \
+            rescale or labels.objects, masks assembled from object files, PNG/JPEG files and TIFFs \
+            in strips or tiles over 32 MiB read whole; such a source over 4 GiB decoded is refused. See specs/recipe/v1.md §7.1.
+
             Exit status: 0 on success, 1 on any error (printed as one line that names the file and \
             row or field).
             """)
@@ -66,6 +73,7 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
+        _ = try Self.regionThreshold()
         if plan != nil && shard == nil { throw ValidationError("--plan needs --shard I/N") }
         if shard != nil && planOnly { throw ValidationError("--plan-only cannot be combined with --shard; use trainset plan") }
     }
@@ -100,7 +108,21 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
-    private var options: ExportOptions { ExportOptions(workers: workers ?? ExportOptions.defaultWorkers) }
+    private var options: ExportOptions {
+        ExportOptions(workers: workers ?? ExportOptions.defaultWorkers,
+                      regionThreshold: (try? Self.regionThreshold()) ?? ExportOptions.defaultRegionThreshold)
+    }
+
+    /// `TRAINSET_REGION_THRESHOLD` (bytes), checked by `validate`.
+    static func regionThreshold() throws -> Int {
+        guard let text = ProcessInfo.processInfo.environment["TRAINSET_REGION_THRESHOLD"] else {
+            return ExportOptions.defaultRegionThreshold
+        }
+        guard let bytes = Int(text), bytes >= 0 else {
+            throw ValidationError("TRAINSET_REGION_THRESHOLD must be a number of bytes (0 or more), got '\(text)'")
+        }
+        return bytes
+    }
 
     private func runShard(_ shard: ShardNumber, reporter: ExportProgress) throws(ExportError) {
         let outcome = try ShardExport.run(
