@@ -254,7 +254,14 @@ public struct ShardPlan: Sendable, Codable, Equatable {
     /// members, so that every shard's manifest carries the same ones (bundle format §13.1).
     func applySummaries(to plan: inout ExportPlan, shard index: Int, planFile: String) throws(ExportError) {
         for (i, planned) in zip(plan.sources.indices, sources[shards[index].sourceRange]) {
-            guard let kept = planned.keptTiles else { continue }
+            guard let kept = planned.keptTiles else {
+                // A 1.0.0 plan has no kept tiles; the shard alone would keep others than the whole export.
+                guard plan.recipe.sampling == nil else {
+                    throw ExportError(.mismatch, planFile, "does not record the tiles sampling keeps (made by an older "
+                                      + "trainset, format \(format.version)); re-run trainset plan and export every shard again")
+                }
+                continue
+            }
             // The kept tiles are an ordered subsequence of the positions the shard planned.
             var next = 0, keep: [Int] = []
             for (j, tile) in plan.sources[i].tiles.enumerated() where next < kept.count && kept[next] == [tile.rect.x, tile.rect.y] {

@@ -182,6 +182,24 @@ import Testing
         #expect(refusal().contains("was made from another recipe"))
     }
 
+    @Test func aSampledShardRefusesAPlanWithoutKeptTiles() throws {
+        let ws = try Workspace()
+        let recipe = Self.recipe("idr0026-balanced")
+        var plan = try ShardPlan.make(try Planner.plan(recipeAt: recipe), shards: 2)
+        #expect(plan.sources.allSatisfy { $0.keptTiles != nil })
+        // As a 1.0.0 plan was: no kept tiles, a consistent plan_id.
+        for i in plan.sources.indices { plan.sources[i].keptTiles = nil }
+        plan.planID = plan.identity()
+        try plan.jsonData().write(to: ws.url("plan.json"))
+        do {
+            _ = try ShardExport.run(recipeAt: recipe, index: 0, count: 2, planFile: ws.url("plan.json"), output: ws.url("s.h5").path)
+            Issue.record("a plan without kept tiles was accepted for a sampling recipe")
+        } catch {
+            #expect(error.description.contains("plan.json: does not record the tiles sampling keeps"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: ws.url("s.h5").path))
+    }
+
     // MARK: Resuming (the CLI, as Slurm runs it)
 
     @Test func killingOneShardAndRerunningRedoesOnlyThatShard() throws {
