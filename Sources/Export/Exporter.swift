@@ -125,7 +125,7 @@ public enum Exporter {
         }
         let hashed = try withReadHashes(plan, outcome.digests)
         do {
-            for table in Tables.make(hashed, parameters: outcome.parameters) { try writer.writeTable(table) }
+            for table in Tables.make(hashed) { try writer.writeTable(table) }
             if let windows = Tables.stitchWindows(hashed) { try writer.writeArrays(group: BundleLayout.stitch, windows, scope: .bundle) }
             for group in (outcome.objects?.groups ?? []) + [ObjectTiling.imageLabelGroup(hashed)].compactMap({ $0 }) {
                 try writer.writeRagged(group)
@@ -145,8 +145,10 @@ public enum Exporter {
     /// source). Row-sized buffers stay on the heap.
     private static func mapLargeBuffers() {
         #if canImport(Glibc)
-        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD of <malloc.h>, which Glibc's module map leaves out
+        // M_TRIM_THRESHOLD and M_MMAP_THRESHOLD of <malloc.h>, which Glibc's module map leaves out.
+        let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3
         _ = glibcMallopt(mmapThreshold, 16 << 20)
+        _ = glibcMallopt(trimThreshold, 8 << 20)
         #endif
     }
 

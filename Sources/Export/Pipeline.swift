@@ -46,8 +46,6 @@ struct Pipeline: Sendable {
 
     /// What a finished export of the rows brought back besides the bundle.
     struct Outcome {
-        /// `/tiles/parameters` in row order, when the recipe augments.
-        var parameters: [String]
         /// Every row's boxes, points and polygons in row order, when the recipe has `labels.objects`.
         var objects: ObjectGroups?
         /// SHA-256 and size of every file pixels were read from, by path.
@@ -90,14 +88,11 @@ struct Pipeline: Sendable {
             thread.start()
         }
         defer { state.stopAndJoin() }
-        var parameters: [String] = []
-        if plan.recipe.augmentation != nil { parameters.reserveCapacity(plan.tileCount) }
         // Collected here, in row order, because the ragged groups' offsets are cumulative.
         var objects = plan.objects.map { ObjectGroups(kinds: $0.kinds) }
         for row in 0..<plan.tileCount {
             let finished = try state.take(row)
             try write(finished.tile)
-            if let p = finished.parameters { parameters.append(p) }
             if let o = finished.objects { objects?.append(o) }
         }
         state.stopAndJoin()
@@ -107,7 +102,7 @@ struct Pipeline: Sendable {
         for source in plan.sources where source.tiles.isEmpty {
             for file in source.files where digests[file.path] == nil { digests[file.path] = try digest(of: file) }
         }
-        return Outcome(parameters: parameters, objects: objects, digests: digests)
+        return Outcome(objects: objects, digests: digests)
     }
 
     private func work(_ state: PipelineState, _ batches: [Batch]) {
@@ -176,7 +171,7 @@ struct Pipeline: Sendable {
                                                   sourceSHA256: loaded.sha256, tile: tile, variant: variant)
             let encoded = try encoder.encode(index: row, image: outputs.image, instanceMask: outputs.instances,
                                              semanticMask: outputs.semantic)
-            return .success(FinishedRow(tile: encoded, parameters: outputs.parameters, objects: outputs.objects))
+            return .success(FinishedRow(tile: encoded, objects: outputs.objects))
         } catch let error as TilingError {
             return .failure(ExportError(.input, FileSystem.display(source.url), "augmenting the tile at \(tile.rect) failed: \(error)"))
         } catch let error as BundleError {
@@ -241,7 +236,6 @@ final class LoadedSource: Sendable {
 /// A row ready for the writer.
 struct FinishedRow: Sendable {
     var tile: EncodedTile
-    var parameters: String?
     var objects: TileObjects?
 }
 

@@ -5,18 +5,23 @@ import Tiling
 
 /// The `/tiles`, `/classes` and `/sources` tables of a plan, in the column order of the spec.
 enum Tables {
-    /// `parameters` holds each tile's drawn augmentation (JSON), in tile order, when the recipe augments.
-    static func make(_ plan: ExportPlan, parameters: [String] = []) -> [Table] {
+    /// The plan's inputs must carry their SHA-256 (the augmentation of a row is drawn from it).
+    static func make(_ plan: ExportPlan) -> [Table] {
         var source: [Int32] = [], x: [Int64] = [], y: [Int64] = []
         var width: [Int32] = [], height: [Int32] = [], validWidth: [Int32] = [], validHeight: [Int32] = []
         var label: [Int32] = []
-        var key: [String] = [], variant: [Int32] = []
+        var key: [String] = [], variant: [Int32] = [], parameters: [String] = []
         for (index, s) in plan.sources.enumerated() {
             let sourceSHA256 = plan.sha256(of: s)
             for tile in s.tiles {
                 for k in 0..<plan.variants {
                     key.append(Augmentation.tileKey(sourceSHA256: sourceSHA256, tile: tile))
                     variant.append(Int32(k))
+                    // Drawn again, as the row was: holding every row's JSON until now would
+                    // make the export's memory grow with the dataset.
+                    if let drawn = TileOutputs.drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: k) {
+                        parameters.append(Augmentation.json(drawn))
+                    }
                 }
             }
             for tile in s.tiles.flatMap({ Array(repeating: $0, count: plan.variants) }) {

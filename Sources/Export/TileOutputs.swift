@@ -9,8 +9,6 @@ struct TileOutputs: Sendable {
     var image: ImageBuffer
     var instances: LabelImage?
     var semantic: LabelImage?
-    /// The drawn augmentation as `/tiles/parameters` stores it (JSON), when the recipe augments.
-    var parameters: String?
     /// The tile's boxes, points and polygons in bundle form, when the recipe has `labels.objects`.
     var objects: TileObjects?
 
@@ -22,20 +20,18 @@ struct TileOutputs: Sendable {
                         sourceSHA256: String, tile: Tile, variant: Int) throws(TilingError) -> TileOutputs {
         let grid = plan.grid
         guard let pipeline = plan.recipe.augmentation,
-              let drawn = drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant, channels: targets.image.channels)
+              let drawn = drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant)
         else {
             return TileOutputs(
                 image: TileExtractor.extract(targets.image, tile: tile, edge: grid.edge, padValue: grid.padValue,
                                              window: targets.window),
                 instances: targets.instances.map { TileExtractor.extract($0, tile: tile, edge: grid.edge, window: targets.window) },
                 semantic: targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: grid.edge, window: targets.window) },
-                parameters: nil,
                 objects: ObjectTiling.objects(of: targets, tile: tile, source: source, plan: plan))
         }
         let out = try Augmenter.apply(drawn, to: targets, warpSource: warpSource, tile: tile, border: grid.edge,
                                       padValue: grid.padValue, boxFilter: pipeline.boxFilter)
         return TileOutputs(image: out.image, instances: out.instances, semantic: out.semantic,
-                           parameters: Augmentation.json(drawn),
                            objects: ObjectTiling.objects(of: out, source: source, plan: plan))
     }
 
@@ -45,20 +41,20 @@ struct TileOutputs: Sendable {
     static func footprint(_ plan: ExportPlan, source: ExportPlan.Source, sourceSHA256: String, tile: Tile,
                           variant: Int) -> PixelRect? {
         let (width, height, edge) = (source.readWidth, source.readHeight, plan.grid.edge)
-        guard let drawn = drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant,
-                                channels: plan.sourceChannelIndices.count) else {
+        guard let drawn = drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant) else {
             return TileExtractor.footprint(tile: tile, imageWidth: width, imageHeight: height, edge: edge)
         }
         return Augmenter.footprint(drawn, tile: tile, imageWidth: width, imageHeight: height, border: edge)
     }
 
     /// The augmentation drawn for this row, nil when the recipe does not augment. The draws
-    /// follow the tile key (rooted in the image's SHA-256) and the variant only.
-    private static func drawn(_ plan: ExportPlan, sourceSHA256: String, tile: Tile, variant: Int,
-                              channels: Int) -> DrawnAugmentation? {
+    /// follow the tile key (rooted in the image's SHA-256) and the variant only, so the tables
+    /// draw them again rather than keep every row's (`Tables.make`).
+    /// Drawn for the plan's channel count (the images are read with exactly those channels).
+    static func drawn(_ plan: ExportPlan, sourceSHA256: String, tile: Tile, variant: Int) -> DrawnAugmentation? {
         plan.recipe.augmentation.map {
             Augmentation.draw($0, seed: plan.recipe.seed, key: Augmentation.tileKey(sourceSHA256: sourceSHA256, tile: tile),
-                              variant: variant, channels: channels, grid: plan.grid)
+                              variant: variant, channels: plan.sourceChannelIndices.count, grid: plan.grid)
         }
     }
 }

@@ -84,17 +84,18 @@ public final class ChunkEncoder {
             let dst = out.assumingMemoryBound(to: UInt8.self).baseAddress!
             // One pass over the input for the common sizes, one per byte plane otherwise.
             switch size {
+            // Index arithmetic unchecked (it stays below bytes.count), which lets the loops vectorize.
             case 2:
                 for i in 0..<n {
-                    dst[i] = src[2 * i]
-                    dst[n + i] = src[2 * i + 1]
+                    dst[i] = src[2 &* i]
+                    dst[n &+ i] = src[2 &* i &+ 1]
                 }
             case 4:
                 for i in 0..<n {
-                    dst[i] = src[4 * i]
-                    dst[n + i] = src[4 * i + 1]
-                    dst[2 * n + i] = src[4 * i + 2]
-                    dst[3 * n + i] = src[4 * i + 3]
+                    dst[i] = src[4 &* i]
+                    dst[n &+ i] = src[4 &* i &+ 1]
+                    dst[2 &* n &+ i] = src[4 &* i &+ 2]
+                    dst[3 &* n &+ i] = src[4 &* i &+ 3]
                 }
             default:
                 for j in 0..<size {

@@ -74,10 +74,7 @@ public enum Augmenter {
                                       rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
                 }
             case .intensity(let brightness, let contrast, let gamma):
-                for i in planes.indices {
-                    let x = pow(max(Double(planes[i]) / range, 0), gamma)
-                    planes[i] = Float(((x - 0.5) * contrast + 0.5 + brightness) * range)
-                }
+                IntensityKernel(gamma: gamma, brightness: brightness, contrast: contrast, range: range).apply(&planes)
             case .gaussianNoise(let sigma, let field):
                 // Pixel i takes its pair from block i / 2: independent of loop order.
                 for i in stride(from: 0, to: planes.count, by: 2) {
@@ -276,10 +273,20 @@ func pixelData(_ planes: [Float], type: PixelType) -> PixelData {
     }
 }
 
+/// `TileExtractor.clampedInteger` of every sample, written so that the loop vectorizes: for a
+/// Float clamped to [0, T.max], ⌊x + ½⌋ in Double (where x + ½ is exact) is the rounding half
+/// away from zero, and 0 below ½ and T.max from T.max − ½ on, as `clampedInteger` gives.
 private func clamped<T: FixedWidthInteger & UnsignedInteger>(_ planes: [Float]) -> [T] {
-    [T](unsafeUninitializedCapacity: planes.count) { out, initialized in
+    precondition(T.bitWidth <= 16, "images are 8- or 16-bit")
+    let top = Float(T.max)
+    return [T](unsafeUninitializedCapacity: planes.count) { out, initialized in
         planes.withUnsafeBufferPointer { src in
-            for i in src.indices { (out.baseAddress! + i).initialize(to: TileExtractor.clampedInteger(Double(src[i]))) }
+            for i in src.indices {
+                // NaN stays NaN here and traps in the conversion, as in `clampedInteger`.
+                let x = src[i]
+                let c = x < 0 ? 0 : (x > top ? top : x)
+                (out.baseAddress! + i).initialize(to: T(truncatingIfNeeded: Int32(Double(c) + 0.5)))
+            }
         }
         initialized = planes.count
     }
@@ -319,6 +326,9 @@ public final class WarpSource: Sendable {
     public let channels: Int
     /// Sample (c, y, x) at `(y * width + x) * channels + c`.
     let samples: [Float]
+    /// No sample is infinite or NaN (always so for integer images), so a zero weight times a
+    /// sample is a zero and the warp may add it instead of testing for it.
+    let allFinite: Bool
 
     public init(_ image: ImageBuffer) {
         (width, height, channels) = (image.width, image.height, image.channels)
@@ -333,10 +343,10 @@ public final class WarpSource: Sendable {
                 initialized = v.count
             }
         }
-        samples = switch image.pixels {
-        case .uint8(let v): interleave(v)
-        case .uint16(let v): interleave(v)
-        case .float32(let v): interleave(v)
+        (samples, allFinite) = switch image.pixels {
+        case .uint8(let v): (interleave(v), true)
+        case .uint16(let v): (interleave(v), true)
+        case .float32(let v): (interleave(v), v.allSatisfy(\.isFinite))
         }
     }
 
@@ -392,7 +402,8 @@ func resample(_ image: ImageBuffer, window: ImageWindow, prepared: WarpSource?, 
         precondition(prepared.matches(image), "warp source prepared for another image")
         return prepared.samples.withUnsafeBufferPointer { base in
             resample(InterleavedSamples(base: base, width: bufferWidth, channels: c, offset: offset * c), width: w, height: h,
-                     channels: c, coords: coords, outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad)
+                     channels: c, coords: coords, outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad,
+                     finite: prepared.allFinite)
         }
     }
     switch image.pixels {
@@ -427,7 +438,8 @@ func blockedRuns(count: Int, width: Int) -> [Range<Int>] {
 
 private func resample<S: WarpSamples>(_ src: S, width: Int, height: Int, channels: Int,
                                       coords: (x: [Double], y: [Double]), outputWidth: Int,
-                                      filter: BandMatrix.Filter?, reflect: Bool, pad: Float) -> [Float] {
+                                      filter: BandMatrix.Filter?, reflect: Bool, pad: Float,
+                                      finite: Bool = false) -> [Float] {
     let n = coords.x.count
     precondition(coords.y.count == n && outputWidth > 0 && n % outputWidth == 0)
     let runs = blockedRuns(count: n, width: outputWidth)
@@ -438,7 +450,12 @@ private func resample<S: WarpSamples>(_ src: S, width: Int, height: Int, channel
                                   out: out.baseAddress!, filter: filter, reflect: reflect, pad: pad)
                 // Loops written out per path: a per-pixel closure is not inlined and costs a call.
                 switch filter {
-                case .bilinear?: for run in runs { for i in run { r.bilinear(i) } }
+                case .bilinear?:
+                    if finite, let interleaved = src as? InterleavedSamples {
+                        InteriorBilinear(r, interleaved).run(runs)
+                    } else {
+                        for run in runs { for i in run { r.bilinear(i) } }
+                    }
                 case nil: for run in runs { for i in run { r.lattice(i) } }
                 default: for run in runs { for i in run { r.general(i) } }
                 }
@@ -544,6 +561,71 @@ private struct Resampler<S: WarpSamples> {
                 acc += w * row
             }
             (out + c * n + i).initialize(to: acc)
+        }
+    }
+}
+
+/// The bilinear path of `Resampler` for interleaved samples that are all finite: where all
+/// four taps lie inside the image it reads them through one pointer with unchecked index
+/// arithmetic and adds zero-weight taps instead of testing for them (a zero weight times a
+/// finite sample is ±0, and a sum that starts at +0 is unchanged by adding ±0), so its sums
+/// are the general path's, operation for operation; the other pixels go to `Resampler`.
+private struct InteriorBilinear<S: WarpSamples> {
+    let r: Resampler<S>
+    let base: UnsafePointer<Float>
+    let stride: Int
+
+    init(_ r: Resampler<S>, _ samples: InterleavedSamples) {
+        self.r = r
+        base = samples.base.baseAddress! + samples.offset
+        stride = samples.width &* samples.channels
+    }
+
+    /// The top-left tap of output pixel `i` and its weights, nil when a tap lies outside the image.
+    @inline(__always) private func taps(_ i: Int) -> (top: UnsafePointer<Float>, wx: SIMD2<Float>, wy: SIMD2<Float>)? {
+        let u = r.xs[i] - 0.5, v = r.ys[i] - 0.5
+        let x0 = floorInt(u), y0 = floorInt(v)
+        guard x0 >= 0, y0 >= 0, x0 &+ 1 < r.width, y0 &+ 1 < r.height else { return nil }
+        let weight = BandMatrix.Filter.bilinear.weight
+        return (base + (y0 &* stride &+ x0 &* r.channels),
+                SIMD2(Float(weight(u - Double(x0))), Float(weight(u - Double(x0 &+ 1)))),
+                SIMD2(Float(weight(v - Double(y0))), Float(weight(v - Double(y0 &+ 1)))))
+    }
+
+    func run(_ runs: [Range<Int>]) {
+        let (channels, n, out, stride) = (r.channels, r.n, r.out, stride)
+        let zero = SIMD2<Float>()
+        for run in runs {
+            for i in run {
+                guard let (top, wx, wy) = taps(i) else {
+                    r.bilinear(i)
+                    continue
+                }
+                let bottom = top + stride
+                if channels == 2 {
+                    // Both channels at once: lanes (c0, c1) of the left tap, then of the right one.
+                    let w = SIMD4(wx[0], wx[0], wx[1], wx[1])
+                    let t = w * UnsafeRawPointer(top).loadUnaligned(as: SIMD4<Float>.self)
+                    let b = w * UnsafeRawPointer(bottom).loadUnaligned(as: SIMD4<Float>.self)
+                    let rowTop = (zero + t.lowHalf) + t.highHalf, rowBottom = (zero + b.lowHalf) + b.highHalf
+                    let acc = (zero + wy[0] * rowTop) + wy[1] * rowBottom
+                    out[i] = acc[0]
+                    out[n &+ i] = acc[1]
+                    continue
+                }
+                for c in 0 ..< channels {
+                    var acc: Float = 0
+                    var row: Float = 0
+                    row += wx[0] * top[c]
+                    row += wx[1] * top[channels &+ c]
+                    acc += wy[0] * row
+                    row = 0
+                    row += wx[0] * bottom[c]
+                    row += wx[1] * bottom[channels &+ c]
+                    acc += wy[1] * row
+                    (out + (c &* n &+ i)).initialize(to: acc)
+                }
+            }
         }
     }
 }

@@ -46,8 +46,9 @@ public struct BandMatrix: Sendable, Equatable {
 
         var support: Double { self == .bilinear ? 1 : 2 }
 
-        func weight(_ x: Double) -> Double {
-            let x = abs(x)
+        @inline(__always) func weight(_ x: Double) -> Double {
+            // `magnitude`, the same value as `abs`, which is not always inlined.
+            let x = x.magnitude
             switch self {
             case .bilinear: return x < 1 ? 1 - x : 0
             case .bicubic:

@@ -52,6 +52,23 @@ import Testing
         #expect(BundleValidator.validate(runs[3].bundle).isValid)
     }
 
+    /// The augmentation kernels are rewritten for speed from time to time; each rewrite must
+    /// give the same bits. This is the content hash of the dsb2018-augmented sample (flip,
+    /// quarter turns, bilinear affine, blur, brightness/contrast/gamma on real uint8 images)
+    /// as the straightforward kernels computed it (commit 7ae81f9, `pow` per sample, every tap
+    /// bounds-checked). A different value means every augmented bundle changed: that needs a
+    /// new augmentation spec version, not a new expected value here.
+    @Test func augmentedSampleKeepsItsContentHash() throws {
+        let ws = try Workspace()
+        let sample = Self.repository.appendingPathComponent("samples/dsb2018-augmented/recipe.yaml")
+        let recipe = try String(contentsOf: sample, encoding: .utf8).replacingOccurrences(
+            of: "  root: ../dsb2018-nuclei/data",
+            with: "  root: \(Self.repository.appendingPathComponent("samples/dsb2018-nuclei/data").path)")
+        try ws.write("recipe.yaml", recipe)
+        let result = try export(ws, "golden", ExportOptions(workers: 2))
+        #expect(result.manifest.contentHash == "sha256:a02c1d136c812c6455a181803774a5f3746e972071c899e794ae1cb7f7ff5775")
+    }
+
     @Test func inputsAreHashedFromTheReadThatDecodesThem() throws {
         let ws = try Self.augmentedSample()
         let deferred = try Planner.plan(recipeAt: ws.url("recipe.yaml"), output: ws.url("out/a.h5").path,
