@@ -316,16 +316,17 @@ extension Float: WarpSample {
     @inline(__always) var floatValue: Float { self }
 }
 
-/// A source image as the warp reads it fastest: Float samples with the channels of each pixel
-/// side by side, so the taps of one output pixel touch half as many cache lines as in planar
-/// order and need no conversion. Made once per source image and shared by all its tiles
-/// (and threads); the values are the image's exactly, so results do not change.
+/// A source image as the warp reads it fastest: the image's own samples with the channels of
+/// each pixel side by side, so the taps of one output pixel touch half as many cache lines as
+/// in planar order. Made once per source image and shared by all its tiles (and threads); the
+/// values are the image's exactly, so results do not change. Kept in the image's own type
+/// (not Float): half the memory for a uint16 source, and fewer cache misses for the warp.
 public final class WarpSource: Sendable {
     public let width: Int
     public let height: Int
     public let channels: Int
     /// Sample (c, y, x) at `(y * width + x) * channels + c`.
-    let samples: [Float]
+    let samples: PixelData
     /// No sample is infinite or NaN (always so for integer images), so a zero weight times a
     /// sample is a zero and the warp may add it instead of testing for it.
     let allFinite: Bool
@@ -333,20 +334,20 @@ public final class WarpSource: Sendable {
     public init(_ image: ImageBuffer) {
         (width, height, channels) = (image.width, image.height, image.channels)
         let plane = image.width * image.height, channels = image.channels
-        func interleave<T: WarpSample>(_ v: [T]) -> [Float] {
-            [Float](unsafeUninitializedCapacity: v.count) { out, initialized in
+        func interleave<T>(_ v: [T]) -> [T] {
+            [T](unsafeUninitializedCapacity: v.count) { out, initialized in
                 v.withUnsafeBufferPointer { src in
                     for c in 0 ..< channels {
-                        for i in 0 ..< plane { (out.baseAddress! + i * channels + c).initialize(to: src[c * plane + i].floatValue) }
+                        for i in 0 ..< plane { (out.baseAddress! + i * channels + c).initialize(to: src[c * plane + i]) }
                     }
                 }
                 initialized = v.count
             }
         }
         (samples, allFinite) = switch image.pixels {
-        case .uint8(let v): (interleave(v), true)
-        case .uint16(let v): (interleave(v), true)
-        case .float32(let v): (interleave(v), v.allSatisfy(\.isFinite))
+        case .uint8(let v): (.uint8(interleave(v)), true)
+        case .uint16(let v): (.uint16(interleave(v)), true)
+        case .float32(let v): (.float32(interleave(v)), v.allSatisfy(\.isFinite))
         }
     }
 
@@ -373,13 +374,15 @@ struct PlanarSamples<T: WarpSample>: WarpSamples {
 }
 
 /// A `WarpSource`'s interleaved samples.
-struct InterleavedSamples: WarpSamples {
-    let base: UnsafeBufferPointer<Float>
+struct InterleavedSamples<T: WarpSample>: WarpSamples {
+    let base: UnsafeBufferPointer<T>
     let width: Int
     let channels: Int
     /// Where image pixel (0, 0) would be, in samples.
     let offset: Int
-    @inline(__always) func sample(_ c: Int, _ x: Int, _ y: Int) -> Float { base[(y * width + x) * channels + c + offset] }
+    @inline(__always) func sample(_ c: Int, _ x: Int, _ y: Int) -> Float {
+        base[(y * width + x) * channels + c + offset].floatValue
+    }
 }
 
 /// Samples every channel of `image` at the given source coordinates: `filter` nil copies the
@@ -398,12 +401,20 @@ func resample(_ image: ImageBuffer, window: ImageWindow, prepared: WarpSource?, 
                      outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad)
         }
     }
+    func interleaved<T: WarpSample>(_ v: [T], finite: Bool) -> [Float] {
+        v.withUnsafeBufferPointer { base in
+            let samples = InterleavedSamples(base: base, width: bufferWidth, channels: c, offset: offset * c)
+            return resample(samples, width: w, height: h, channels: c, coords: coords, outputWidth: outputWidth,
+                            filter: filter, reflect: reflect, pad: pad,
+                            interior: finite ? { r, runs in InteriorBilinear(r, samples).run(runs) } : nil)
+        }
+    }
     if let prepared {
         precondition(prepared.matches(image), "warp source prepared for another image")
-        return prepared.samples.withUnsafeBufferPointer { base in
-            resample(InterleavedSamples(base: base, width: bufferWidth, channels: c, offset: offset * c), width: w, height: h,
-                     channels: c, coords: coords, outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad,
-                     finite: prepared.allFinite)
+        switch prepared.samples {
+        case .uint8(let v): return interleaved(v, finite: true)
+        case .uint16(let v): return interleaved(v, finite: true)
+        case .float32(let v): return interleaved(v, finite: prepared.allFinite)
         }
     }
     switch image.pixels {
@@ -439,7 +450,7 @@ func blockedRuns(count: Int, width: Int) -> [Range<Int>] {
 private func resample<S: WarpSamples>(_ src: S, width: Int, height: Int, channels: Int,
                                       coords: (x: [Double], y: [Double]), outputWidth: Int,
                                       filter: BandMatrix.Filter?, reflect: Bool, pad: Float,
-                                      finite: Bool = false) -> [Float] {
+                                      interior: ((Resampler<S>, [Range<Int>]) -> Void)? = nil) -> [Float] {
     let n = coords.x.count
     precondition(coords.y.count == n && outputWidth > 0 && n % outputWidth == 0)
     let runs = blockedRuns(count: n, width: outputWidth)
@@ -451,8 +462,8 @@ private func resample<S: WarpSamples>(_ src: S, width: Int, height: Int, channel
                 // Loops written out per path: a per-pixel closure is not inlined and costs a call.
                 switch filter {
                 case .bilinear?:
-                    if finite, let interleaved = src as? InterleavedSamples {
-                        InteriorBilinear(r, interleaved).run(runs)
+                    if let interior {
+                        interior(r, runs)
                     } else {
                         for run in runs { for i in run { r.bilinear(i) } }
                     }
@@ -570,19 +581,19 @@ private struct Resampler<S: WarpSamples> {
 /// arithmetic and adds zero-weight taps instead of testing for them (a zero weight times a
 /// finite sample is ±0, and a sum that starts at +0 is unchanged by adding ±0), so its sums
 /// are the general path's, operation for operation; the other pixels go to `Resampler`.
-private struct InteriorBilinear<S: WarpSamples> {
+private struct InteriorBilinear<S: WarpSamples, T: WarpSample> {
     let r: Resampler<S>
-    let base: UnsafePointer<Float>
+    let base: UnsafePointer<T>
     let stride: Int
 
-    init(_ r: Resampler<S>, _ samples: InterleavedSamples) {
+    init(_ r: Resampler<S>, _ samples: InterleavedSamples<T>) {
         self.r = r
         base = samples.base.baseAddress! + samples.offset
         stride = samples.width &* samples.channels
     }
 
     /// The top-left tap of output pixel `i` and its weights, nil when a tap lies outside the image.
-    @inline(__always) private func taps(_ i: Int) -> (top: UnsafePointer<Float>, wx: SIMD2<Float>, wy: SIMD2<Float>)? {
+    @inline(__always) private func taps(_ i: Int) -> (top: UnsafePointer<T>, wx: SIMD2<Float>, wy: SIMD2<Float>)? {
         let u = r.xs[i] - 0.5, v = r.ys[i] - 0.5
         let x0 = floorInt(u), y0 = floorInt(v)
         guard x0 >= 0, y0 >= 0, x0 &+ 1 < r.width, y0 &+ 1 < r.height else { return nil }
@@ -605,8 +616,8 @@ private struct InteriorBilinear<S: WarpSamples> {
                 if channels == 2 {
                     // Both channels at once: lanes (c0, c1) of the left tap, then of the right one.
                     let w = SIMD4(wx[0], wx[0], wx[1], wx[1])
-                    let t = w * UnsafeRawPointer(top).loadUnaligned(as: SIMD4<Float>.self)
-                    let b = w * UnsafeRawPointer(bottom).loadUnaligned(as: SIMD4<Float>.self)
+                    let t = w * SIMD4(top[0].floatValue, top[1].floatValue, top[2].floatValue, top[3].floatValue)
+                    let b = w * SIMD4(bottom[0].floatValue, bottom[1].floatValue, bottom[2].floatValue, bottom[3].floatValue)
                     let rowTop = (zero + t.lowHalf) + t.highHalf, rowBottom = (zero + b.lowHalf) + b.highHalf
                     let acc = (zero + wy[0] * rowTop) + wy[1] * rowBottom
                     out[i] = acc[0]
@@ -616,12 +627,12 @@ private struct InteriorBilinear<S: WarpSamples> {
                 for c in 0 ..< channels {
                     var acc: Float = 0
                     var row: Float = 0
-                    row += wx[0] * top[c]
-                    row += wx[1] * top[channels &+ c]
+                    row += wx[0] * top[c].floatValue
+                    row += wx[1] * top[channels &+ c].floatValue
                     acc += wy[0] * row
                     row = 0
-                    row += wx[0] * bottom[c]
-                    row += wx[1] * bottom[channels &+ c]
+                    row += wx[0] * bottom[c].floatValue
+                    row += wx[1] * bottom[channels &+ c].floatValue
                     acc += wy[1] * row
                     (out + (c &* n &+ i)).initialize(to: acc)
                 }
