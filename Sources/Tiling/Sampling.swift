@@ -32,7 +32,13 @@ public func blendWindow(_ mode: BlendMode, length: Int, overlap: Int) -> [Double
         let cut = overlap / 2
         return (0 ..< length).map { $0 < cut || $0 >= length - (overlap - cut) ? 0 : 1 }
     case .hann:
-        return (0 ..< length).map { i in max(pow(sin(Double.pi * (Double(i) + 0.5) / Double(length)), 2), 1e-3) }
+        // s·s, not pow(s, 2): the optimizer rewrites pow(s, 2) to s·s in release builds only,
+        // and the C library's pow need not round the square the same way, so the window (and
+        // the content hash) differed between debug and release builds.
+        return (0 ..< length).map { i in
+            let s = sin(Double.pi * (Double(i) + 0.5) / Double(length))
+            return max(s * s, 1e-3)
+        }
     }
 }
 
