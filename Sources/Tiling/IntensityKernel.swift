@@ -11,7 +11,8 @@ import Darwin
 /// How it stays exact: x^γ is first approximated from tables, x = m·2^e with
 /// x^γ = (2^e)^γ · m0^γ · (m / m0)^γ, where m0 is the centre of the 1/1024-wide mantissa
 /// interval holding m and (m / m0)^γ = (1 + d)^γ, |d| < 2⁻¹¹, is the binomial series to d².
-/// The tables hold the C library's own `pow` values, so the approximation r is within a
+/// The tables hold the C library's `pow` values (and `exp2` ones, which an optimized build
+/// substitutes for `pow(2, y)`; either is within about an ulp), so the approximation r is within a
 /// relative E = 1.01·|C(γ, 3)|·2⁻³³ + 5·10⁻¹⁵ of `pow(x, γ)` (the series' remainder, the
 /// tables' and `pow`'s own rounding, x from a multiplication instead of a division). The
 /// sample's value is then known to lie within δ of the value v computed from r, δ being 25
