@@ -44,9 +44,8 @@ struct WarpFastPathTests {
         for steps in Self.steps { try expectSameWithAndWithoutWarpSource(Self.uint16Sample(channels: channels), steps, border) }
     }
 
-    @Test(arguments: [1, 2, 3], [EdgePolicy.reflect, .constant])
+    @Test(.enabled(if: SharedData.available, "needs ../shared/data"), arguments: [1, 2, 3], [EdgePolicy.reflect, .constant])
     func realDSBImage(channels: Int, border: EdgePolicy) throws {
-        try #require(SharedData.available)
         let sample = try dsbSample(dsbStained, crop: PixelRect(x: 40, y: 30, width: 96, height: 80), channels: channels)
         for steps in Self.steps { try expectSameWithAndWithoutWarpSource(sample, steps, border) }
     }
