@@ -84,7 +84,7 @@ public final class ChunkEncoder {
             let dst = out.assumingMemoryBound(to: UInt8.self).baseAddress!
             // One pass over the input for the common sizes, one per byte plane otherwise.
             switch size {
-            // Index arithmetic unchecked (it stays below bytes.count), which lets the loops vectorize.
+            // Index arithmetic unchecked (it stays below bytes.count): no overflow test per byte.
             case 2:
                 for i in 0..<n {
                     dst[i] = src[2 &* i]

@@ -273,9 +273,10 @@ func pixelData(_ planes: [Float], type: PixelType) -> PixelData {
     }
 }
 
-/// `TileExtractor.clampedInteger` of every sample, written so that the loop vectorizes: for a
-/// Float clamped to [0, T.max], ⌊x + ½⌋ in Double (where x + ½ is exact) is the rounding half
-/// away from zero, and 0 below ½ and T.max from T.max − ½ on, as `clampedInteger` gives.
+/// `TileExtractor.clampedInteger` of every sample, without its branches per sample: for a
+/// Float clamped to [0, T.max], ⌊x + ½⌋ in Double (where x + ½ is exact, which it is not for
+/// every Double, hence two versions) is the rounding half away from zero, and 0 below ½ and
+/// T.max from T.max − ½ on, as `clampedInteger` gives.
 private func clamped<T: FixedWidthInteger & UnsignedInteger>(_ planes: [Float]) -> [T] {
     precondition(T.bitWidth <= 16, "images are 8- or 16-bit")
     let top = Float(T.max)
