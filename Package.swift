@@ -45,7 +45,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "SampleLinking", dependencies: ["AVDB", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SampleLinking", dependencies: ["AVDB", "Raster", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "trainset", dependencies: [
             "Export", "BundleFormat",
             "LabelSchema", "AVDB", "CrashIsolation",

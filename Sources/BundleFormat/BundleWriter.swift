@@ -416,7 +416,7 @@ public struct BundleWriter: ~Copyable {
             try file.setAttribute(BundleLayout.formatAttribute, BundleLayout.formatName)
             try file.setAttribute(BundleLayout.formatVersionAttribute, BundleLayout.formatVersion)
             try file.setAttribute(BundleLayout.contentHashAttribute, completed.contentHash)
-            try file.setAttribute(BundleLayout.manifestSHA256Attribute, hex(SHA256.hash(data: Data(text.utf8))))
+            try file.setAttribute(BundleLayout.manifestSHA256Attribute, lowercaseHex(SHA256.hash(data: Data(text.utf8))))
         } catch {
             throw BundleError(error, file: filePath)
         }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HDF5
+import Raster
 
 /// The bundle's identity: one SHA-256 over the digests of all its datasets (spec §Content hash).
 ///
@@ -8,10 +9,10 @@ import HDF5
 /// content have equal hashes even when their files differ (another zlib build, another
 /// chunk layout, another HDF5 version).
 public enum ContentHash {
-    /// `"sha256:" + hex(SHA-256(lines))`, where the digests are sorted by the UTF-8 bytes of
+    /// `"sha256:" + lowercaseHex(SHA-256(lines))`, where the digests are sorted by the UTF-8 bytes of
     /// their path and each contributes the line `path \t dtype \t dims joined by "x" \t sha256 \n`.
     public static func combine(_ digests: [DatasetDigest]) -> String {
-        "sha256:" + hex(SHA256.hash(data: Data(digestLines(digests).utf8)))
+        "sha256:" + lowercaseHex(SHA256.hash(data: Data(digestLines(digests).utf8)))
     }
 
     /// The exact text that `combine` hashes; useful to debug a mismatch with another implementation.
@@ -27,16 +28,6 @@ public enum ContentHash {
     }
 }
 
-/// Lower-case hex of a digest.
-func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
 
 /// SHA-256 over a dataset's canonical bytes, fed in C order one block at a time.
 ///
@@ -72,5 +63,5 @@ struct CanonicalHasher {
         buffer.withUnsafeBytes { sha.update(bufferPointer: $0) }
     }
 
-    func finalize() -> String { hex(sha.finalize()) }
+    func finalize() -> String { lowercaseHex(sha.finalize()) }
 }

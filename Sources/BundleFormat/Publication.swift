@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Raster
 
 /// The files published next to a bundle so the ML world can find and read it: a tiles table in
 /// CSV (what Croissant readers can load), Croissant 1.1 JSON-LD metadata and a Markdown
@@ -32,7 +33,7 @@ public struct PublicationFiles: Sendable {
         let names = names(forBundle: publishedName)
         let croissant = CroissantDocument(
             manifest: manifest, tiles: tiles, bundleName: publishedName, bundleSHA256: bundleSHA,
-            tilesName: names.tiles, tilesSHA256: Self.hex(SHA256.hash(data: csv)), today: today)
+            tilesName: names.tiles, tilesSHA256: lowercaseHex(SHA256.hash(data: csv)), today: today)
         return PublicationFiles(tilesCSV: csv, croissant: try croissant.json(),
                                 datasheet: Datasheet.render(manifest: manifest, tiles: tiles, bundleName: publishedName))
     }
@@ -43,14 +44,10 @@ public struct PublicationFiles: Sendable {
             defer { try? handle.close() }
             var hasher = SHA256()
             while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update(data: block) }
-            return hex(hasher.finalize())
+            return lowercaseHex(hasher.finalize())
         } catch {
             throw BundleError(code: .io, message: "cannot read the bundle to hash it: \(error.localizedDescription)", file: url.path)
         }
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
     }
 }
 

@@ -623,7 +623,7 @@ struct Validation {
     /// Every chunk of every tile dataset, in tile order, read from the bytes of one forward
     /// pass over the file (which also yields the file's SHA-256 for the Croissant metadata).
     private mutating func verifyChunks(_ file: borrowing File, _ datasets: [(path: String, info: HDF5DatasetInfo)]) -> Bool {
-        var stream: FileStream
+        let stream: FileStream
         do {
             stream = try FileStream(path)
         } catch {
@@ -703,7 +703,7 @@ struct Validation {
             return
         }
         guard let stored = stringAttribute(file, name) else { return }
-        let actual = hex(SHA256.hash(data: Data(text.utf8)))
+        let actual = lowercaseHex(SHA256.hash(data: Data(text.utf8)))
         if stored != actual {
             problem("\(BundleLayout.manifest): its text has SHA-256 \(actual), the root attribute \(name) says \(stored): "
                     + "the provenance record is damaged")

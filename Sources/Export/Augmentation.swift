@@ -12,7 +12,7 @@ enum Augmentation {
     static func tileKey(sourceSHA256: String, tile: Tile) -> String {
         let r = tile.rect
         let text = "trainset/tile/v1\u{0}\(sourceSHA256)\u{0}0\u{0}\(r.x),\(r.y),\(r.width),\(r.height)"
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return lowercaseHex(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// The bundle's pixel type: the source's, or float32 when the pipeline normalizes.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Raster
 
 /// SHA-256 and size of a file, read in fixed-size blocks so memory does not grow with the file.
 struct FileDigest: Sendable, Equatable {
@@ -29,10 +30,10 @@ struct FileDigest: Sendable, Equatable {
             hasher.update(data: block)
             total += Int64(block.count)
         }
-        return FileDigest(sha256: hex(hasher.finalize()), bytes: total)
+        return FileDigest(sha256: lowercaseHex(hasher.finalize()), bytes: total)
     }
 
-    static func of(data: Data) -> String { hex(SHA256.hash(data: data)) }
+    static func of(data: Data) -> String { lowercaseHex(SHA256.hash(data: data)) }
 
     /// The file's size in bytes, without reading it.
     static func size(_ url: URL, displayPath: String) throws(ExportError) -> Int64 {
@@ -42,9 +43,5 @@ struct FileDigest: Sendable, Equatable {
         } catch {
             throw ExportError(.input, displayPath, "cannot read its size: \(error.localizedDescription)")
         }
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Raster
 
 /// What happens to a column before it leaves the machine.
 public enum PrivacyTreatment: String, Sendable, Codable, Equatable {
@@ -136,22 +137,15 @@ public struct Pseudonymizer: Sendable {
     /// A pseudonymizer for `key` (at least 16 bytes; see `PseudonymKeySource`).
     public init(key: [UInt8]) {
         self.key = key
-        self.keyFingerprint = String(hex(SHA256.hash(data: Self.fingerprintDomain + key)).prefix(16))
+        self.keyFingerprint = String(lowercaseHex(SHA256.hash(data: Self.fingerprintDomain + key)).prefix(16))
     }
 
     /// The pseudonym of `value` (trimmed of surrounding spaces, so "P1 " and "P1" agree).
     public func pseudonym(_ value: String) -> String {
         let message = Self.pseudonymDomain + Array(value.trimmingCharacters(in: .whitespaces).utf8)
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))
-        return "pid_" + String(hex(mac).prefix(32))
+        return "pid_" + String(lowercaseHex(mac).prefix(32))
     }
-}
-
-func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-    return String(decoding: out, as: UTF8.self)
 }
 
 /// Applies generalization rules to typed columns.

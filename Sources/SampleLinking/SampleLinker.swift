@@ -1,6 +1,7 @@
 import AVDB
 import Crypto
 import Foundation
+import Raster
 
 /// The one entry point the export calls: reads the sample table, joins it to the records,
 /// applies consent, privacy and splits, and returns what the bundle stores.
@@ -33,7 +34,7 @@ public struct SampleLinker: Sendable {
             throw SampleLinkingError(error)
         }
         self.config = config
-        self.sourceSHA256 = hex(SHA256.hash(data: bytes))
+        self.sourceSHA256 = lowercaseHex(SHA256.hash(data: bytes))
     }
 
     /// Links `records` (key values in `config.keys` order).
