@@ -46,13 +46,22 @@ struct IntensityKernel {
         let roundingError = 4 * 0x1p-53
         relativeSlack = range * abs(contrast) * 25 * (relativeError + roundingError)
         absoluteSlack = range * 25 * roundingError * (abs(contrast) + abs(brightness) + 1)
-        powers = Self.exponents.map { pow(2, Double($0) * gamma) }
-        let count = 1 << Self.mantissaBits
-        mantissas = (0 ..< count).flatMap { k -> [Double] in
-            let centre = 1 + (Double(k) + 0.5) / Double(count)
-            return [pow(centre, gamma), 1 / centre]
+        (powers, mantissas) = Self.tables.value(gamma.bitPattern) {
+            let powers = Self.exponents.map { pow(2, Double($0) * gamma) }
+            let count = 1 << Self.mantissaBits
+            var mantissas: [Double] = []
+            mantissas.reserveCapacity(2 * count)
+            for k in 0 ..< count {
+                let centre = 1 + (Double(k) + 0.5) / Double(count)
+                mantissas.append(pow(centre, gamma))
+                mantissas.append(1 / centre)
+            }
+            return (powers, mantissas)
         }
     }
+
+    /// `powers` and `mantissas` by the bits of γ: they depend on nothing else.
+    private static let tables = Memo<UInt64, ([Double], [Double])>(capacity: 16)
 
     /// The step's result for one sample, as the reference formula computes it.
     @inline(__always) func exact(_ sample: Float) -> Float {

@@ -88,6 +88,17 @@ public struct BandMatrix: Sendable, Equatable {
     /// past an end mirrored without repeating the end sample (the tiler's `reflect`).
     public static func gaussian(count: Int, sigma: Double) -> BandMatrix {
         precondition(count >= 1 && sigma > 0)
+        return gaussians.value(GaussianKey(count: count, sigma: sigma.bitPattern)) { makeGaussian(count: count, sigma: sigma) }
+    }
+
+    private struct GaussianKey: Hashable, Sendable {
+        var count: Int
+        var sigma: UInt64
+    }
+
+    private static let gaussians = Memo<GaussianKey, BandMatrix>(capacity: 32)
+
+    private static func makeGaussian(count: Int, sigma: Double) -> BandMatrix {
         let radius = Int(4 * sigma + 0.5)
         let taps = (-radius ... radius).map { exp(-0.5 * Double($0 * $0) / (sigma * sigma)) }
         let total = taps.reduce(0, +)
