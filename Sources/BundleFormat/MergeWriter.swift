@@ -113,15 +113,18 @@ struct MergeWriter {
         for s in parts.shards {
             let source = try File(opening: s.url.path)
             let ds = try source.openDataset(path)
-            guard try ds.info().filters == info.filters else {
+            let shardInfo = try ds.info()
+            guard shardInfo.filters == info.filters else {
                 throw HDF5Error(code: .typeMismatch, message: "cannot copy chunks as stored: the filters differ from shard 0's",
                                 objectPath: path, file: s.shown)
             }
-            for i in 0..<(try ds.storedChunkCount()) {
-                let location = try ds.chunkLocation(index: i)
-                let chunk = try ds.readRawChunk(offset: location.offset)
-                var offset = location.offset
-                offset[0] += s.shard.firstTile
+            // Row by row, one chunk per tile: listing the stored chunks by number instead would
+            // make libhdf5 1.10 walk the chunk index from its start for each of them.
+            var offset = [Int](repeating: 0, count: shardInfo.shape.count)
+            for row in 0..<shardInfo.shape[0] {
+                offset[0] = row
+                guard let chunk = try ds.storedChunk(offset: offset) else { continue }
+                offset[0] = row + s.shard.firstTile
                 try target.writeRawChunk(chunk.bytes, offset: offset, filterMask: chunk.filterMask)
             }
         }

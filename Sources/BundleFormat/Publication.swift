@@ -29,25 +29,13 @@ public struct PublicationFiles: Sendable {
         let tiles = try TileRows(reader)
         let csv = tiles.csv()
         let bundleSHA: String
-        if let bundleSHA256 { bundleSHA = bundleSHA256 } else { bundleSHA = try Self.sha256(of: bundle) }
+        if let bundleSHA256 { bundleSHA = bundleSHA256 } else { bundleSHA = try FileHashing.sha256(of: bundle) }
         let names = names(forBundle: publishedName)
         let croissant = CroissantDocument(
             manifest: manifest, tiles: tiles, bundleName: publishedName, bundleSHA256: bundleSHA,
             tilesName: names.tiles, tilesSHA256: lowercaseHex(SHA256.hash(data: csv)), today: today)
         return PublicationFiles(tilesCSV: csv, croissant: try croissant.json(),
                                 datasheet: Datasheet.render(manifest: manifest, tiles: tiles, bundleName: publishedName))
-    }
-
-    static func sha256(of url: URL) throws(BundleError) -> String {
-        do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            var hasher = SHA256()
-            while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update(data: block) }
-            return lowercaseHex(hasher.finalize())
-        } catch {
-            throw BundleError(code: .io, message: "cannot read the bundle to hash it: \(error.localizedDescription)", file: url.path)
-        }
     }
 }
 

@@ -620,64 +620,52 @@ struct Validation {
         return complete ? digests : nil
     }
 
-    /// Every chunk of every tile dataset, in tile order, read from the bytes of one forward
-    /// pass over the file (which also yields the file's SHA-256 for the Croissant metadata).
+    /// Every chunk of every tile dataset: stored, with every filter applied and its Fletcher-32
+    /// intact. The file's SHA-256 (for the Croissant metadata) is computed meanwhile by a
+    /// thread of its own, reading the file front to back; both reads find a freshly written
+    /// bundle in the page cache.
     private mutating func verifyChunks(_ file: borrowing File, _ datasets: [(path: String, info: HDF5DatasetInfo)]) -> Bool {
-        let stream: FileStream
-        do {
-            stream = try FileStream(path)
-        } catch {
-            problem(error.message)
-            return false
-        }
+        let hashing = FileHashing(URL(fileURLWithPath: path))
         var ok = true
-        let tiles = datasets.map { $0.info.shape.first ?? 0 }.max() ?? 0
-        // Chunk locations are looked up a block of tiles at a time, so memory stays bounded
-        // whatever the bundle's size.
-        let block = 4096
-        blocks: for start in stride(from: 0, to: tiles, by: block) {
-            let range = start..<min(start + block, tiles)
-            var locations: [[ChunkLocation?]] = []
-            for d in datasets {
-                do {
-                    let rows = range.clamped(to: 0..<(d.info.shape.first ?? 0))
-                    locations.append(try file.openDataset(d.path).chunkLocations(rows: rows))
-                } catch {
-                    problem("\(d.path): its chunks cannot be located: \(error.message)")
-                    return false
-                }
+        for d in datasets {
+            let ds: Dataset
+            do {
+                ds = try file.openDataset(d.path)
+            } catch {
+                problem("\(d.path): cannot be opened: \(error.message)")
+                ok = false
+                continue
             }
-            for tile in range {
-                for (k, d) in datasets.enumerated() where tile - start < locations[k].count {
-                    guard let location = locations[k][tile - start] else {
-                        problem("\(d.path): tile \(tile): its chunk was never written")
-                        ok = false
-                        continue
-                    }
-                    guard location.filterMask == 0 else {
-                        problem("\(d.path): tile \(tile): stored with filters skipped (filter mask \(location.filterMask))")
-                        ok = false
-                        continue
-                    }
-                    do {
-                        let intact = try stream.withBytes(at: location.fileAddress, count: location.storedSize) {
-                            Fletcher32.verifies($0)
-                        }
-                        if !intact {
-                            problem("\(d.path): tile \(tile): cannot be read (Fletcher-32 checksum mismatch, the stored bytes "
-                                    + "are corrupted)")
-                            ok = false
-                        }
-                    } catch {
-                        problem(error.message)
-                        ok = false
-                        break blocks
-                    }
+            var offset = [Int](repeating: 0, count: max(d.info.shape.count, 1))
+            for tile in 0..<(d.info.shape.first ?? 0) {
+                offset[0] = tile
+                let chunk: RawChunk?
+                do {
+                    chunk = try ds.storedChunk(offset: offset)
+                } catch {
+                    problem("\(d.path): tile \(tile): its chunk cannot be read: \(error.message)")
+                    ok = false
+                    continue
+                }
+                guard let chunk else {
+                    problem("\(d.path): tile \(tile): its chunk was never written")
+                    ok = false
+                    continue
+                }
+                guard chunk.filterMask == 0 else {
+                    problem("\(d.path): tile \(tile): stored with filters skipped (filter mask \(chunk.filterMask))")
+                    ok = false
+                    continue
+                }
+                if !chunk.bytes.withUnsafeBytes({ Fletcher32.verifies($0) }) {
+                    problem("\(d.path): tile \(tile): cannot be read (Fletcher-32 checksum mismatch, the stored bytes "
+                            + "are corrupted)")
+                    ok = false
                 }
             }
         }
         do {
-            report.fileSHA256 = try stream.finish()
+            report.fileSHA256 = try hashing.digest()
         } catch {
             problem(error.message)
             ok = false

@@ -93,7 +93,7 @@ import Testing
         let path = try Self.write(rows, layout: layout, in: dir)
         let location: ChunkLocation = try {
             let file = try File(opening: path)
-            return try #require(try file.openDataset("/encoded").chunkLocations(rows: 2..<3)[0])
+            return try file.openDataset("/encoded").chunkLocation(index: 2)
         }()
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
         try handle.seek(toOffset: location.fileAddress + UInt64(location.storedSize / 2))
@@ -110,16 +110,24 @@ import Testing
         #expect(try !ds.readRawChunk(offset: [2, 0, 0, 0]).bytes.withUnsafeBytes { Fletcher32.verifies($0) })
     }
 
-    @Test func chunkLocationsSayWhichChunksWereWritten() throws {
+    @Test func storedChunksSayWhichChunksWereWritten() throws {
         let dir = TempDir()
         let file = try File(creating: dir.path("l.h5"))
         let layout = DatasetLayout.chunked([1, 8], deflateLevel: 1, fletcher32: true)
         let ds = try file.createDataset("/d", of: UInt16.self, shape: [3, 8], layout: layout)
         try ds.write((0..<8).map { UInt16($0) }, slab: 2)
-        let locations = try ds.chunkLocations(rows: 0..<3)
-        #expect(locations[0] == nil && locations[1] == nil)
-        #expect(locations[2]?.offset == [2, 0])
-        #expect(locations[2]?.storedSize == (try ds.readRawChunk(offset: [2, 0])).bytes.count)
+        #expect(try ds.storedChunk(offset: [0, 0]) == nil && ds.storedChunk(offset: [1, 0]) == nil)
+        let stored = try #require(try ds.storedChunk(offset: [2, 0]))
+        #expect(stored.filterMask == 0)
+        #expect(stored.bytes.withUnsafeBytes { Fletcher32.verifies($0) })
+        // The bytes are the ones in the file where the index says the chunk is.
+        let location = try ds.chunkLocation(index: 0)
+        #expect(location.offset == [2, 0] && location.storedSize == stored.bytes.count)
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: dir.path("l.h5")))
+        try handle.seek(toOffset: location.fileAddress)
+        #expect(try handle.read(upToCount: stored.bytes.count).map(Array.init) == stored.bytes)
+        let error = #expect(throws: HDF5Error.self) { _ = try ds.readRawChunk(offset: [1, 0]) }
+        #expect(error?.message == "no chunk is stored at [1, 0]")
     }
 
     @Test func theEncoderOfEachLevelIsNamed() {
