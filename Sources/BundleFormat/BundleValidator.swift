@@ -35,8 +35,9 @@ public enum BundleValidator {
         return v.report
     }
 
-    /// Validates a bundle this process has just written with a `BundleWriter`, at the cost of
-    /// one read of the file: the structure, metadata, tables and manifest as `validate` does;
+    /// Validates a bundle this process has just written with a `BundleWriter`, reading its
+    /// stored bytes rather than decoding them: the structure, metadata, tables and manifest as
+    /// `validate` does;
     /// images and masks by their chunks (each present, every filter applied, Fletcher-32
     /// verified from the stored bytes) and by decoding the writer's `spotChecks` through
     /// HDF5's own filters, trusting the image and mask digests the writer streamed from the

@@ -548,10 +548,10 @@ struct Validation {
 
     static func isTileDataset(_ path: String) -> Bool { path == BundleLayout.images || path.hasPrefix("/masks/") }
 
-    /// The check of a file this process has just written, which costs one read of the file
-    /// instead of inflating and hashing every tile again: tables are decoded and hashed in
-    /// full; every image and mask chunk must exist with no filter skipped and its Fletcher-32
-    /// must match its stored bytes, read in the same pass that computes the file's SHA-256;
+    /// The check of a file this process has just written, which reads the stored bytes instead
+    /// of inflating and hashing every tile again: tables are decoded and hashed in full; every
+    /// image and mask chunk must exist with no filter skipped and its Fletcher-32 must match its
+    /// stored bytes, while another thread computes the file's SHA-256;
     /// the writer's spot-checked tiles are decoded through HDF5's own filters and must match
     /// the writer's digests. The image and mask digests are then the manifest's, which the
     /// writer streamed from the decoded samples it compressed.

@@ -80,7 +80,7 @@ public enum Exporter {
         let (manifest, spotChecks) = try write(plan, to: temporary, options: options, progress: progress)
 
         progress(.validating(temporary: FileSystem.display(temporary)))
-        // The check of a file this process wrote: one read, no inflating of every tile again
+        // The check of a file this process wrote: its stored bytes, no inflating of every tile again
         // (`trainset validate` does the full check).
         let result = try publish(temporary, as: final, manifest: manifest, spotChecks: spotChecks)
         progress(.published(bundle: FileSystem.display(final), sidecar: FileSystem.display(result.sidecar)))
