@@ -643,9 +643,11 @@ struct Validation {
                 do {
                     chunk = try ds.storedChunk(offset: offset)
                 } catch {
+                    // An I/O or library failure, not a verdict on this chunk: the rest of the
+                    // dataset would most likely fail the same way, one line per tile.
                     problem("\(d.path): tile \(tile): its chunk cannot be read: \(error.message)")
                     ok = false
-                    continue
+                    break
                 }
                 guard let chunk else {
                     problem("\(d.path): tile \(tile): its chunk was never written")
