@@ -24,27 +24,45 @@ final class FileHashing: @unchecked Sendable {
         return try result.get()
     }
 
-    /// The file's SHA-256, read on the calling thread through one reused buffer: a fresh block
-    /// per read made the kernel map and zero 8 MiB each time, which cost as much as the hashing.
+    /// The file's SHA-256, read on the calling thread.
     static func sha256(of url: URL) throws(BundleError) -> String {
-        let fd = open(url.path, O_RDONLY)
-        guard fd >= 0 else { throw failure(url) }
+        do {
+            return try FileSHA256.of(path: url.path).sha256
+        } catch {
+            throw BundleError(code: .io, message: "cannot read the bundle to hash it: \(error.reason)", file: url.path)
+        }
+    }
+}
+
+/// SHA-256 and size of a file, read front to back through one reused buffer: a fresh block per
+/// read made the kernel map and zero each block, which cost as much as the hashing. Shared by
+/// the export (every input file) and the bundle checks (the finished bundle).
+public enum FileSHA256 {
+    /// Why a file could not be hashed.
+    public struct Failure: Error {
+        /// True when the file could not even be opened.
+        public var opening: Bool
+        /// The system's reason (`strerror`).
+        public var reason: String
+    }
+
+    public static func of(path: String) throws(Failure) -> (sha256: String, bytes: Int64) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw Failure(opening: true, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var hasher = SHA256()
+        var total: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: 4 << 20)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw failure(url)
+                throw Failure(opening: false, reason: String(cString: strerror(errno)))
             }
             if n == 0 { break }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            total += Int64(n)
         }
-        return lowercaseHex(hasher.finalize())
-    }
-
-    private static func failure(_ url: URL) -> BundleError {
-        BundleError(code: .io, message: "cannot read the bundle to hash it: \(String(cString: strerror(errno)))", file: url.path)
+        return (lowercaseHex(hasher.finalize()), total)
     }
 }
