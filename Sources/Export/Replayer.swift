@@ -79,7 +79,7 @@ public enum Replayer {
                                                     channels: targets.image.channels, grid: plan.grid)
                     result.parametersMatch = Augmentation.json(redrawn) == stored[i]
                     let out = try Augmenter.apply(drawn, to: targets, warpSource: cache!.warp, tile: tile, border: plan.grid.edge,
-                                                  padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter)
+                                                  padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter, rounding: pipeline.rounding)
                     (image, instances, semantic) = (out.image, out.instances, out.semantic)
                     objects = ObjectTiling.objects(of: out, source: planned, plan: plan)
                 } else {

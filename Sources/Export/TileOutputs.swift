@@ -30,7 +30,7 @@ struct TileOutputs: Sendable {
                 objects: ObjectTiling.objects(of: targets, tile: tile, source: source, plan: plan))
         }
         let out = try Augmenter.apply(drawn, to: targets, warpSource: warpSource, tile: tile, border: grid.edge,
-                                      padValue: grid.padValue, boxFilter: pipeline.boxFilter)
+                                      padValue: grid.padValue, boxFilter: pipeline.boxFilter, rounding: pipeline.rounding)
         return TileOutputs(image: out.image, instances: out.instances, semantic: out.semantic,
                            objects: ObjectTiling.objects(of: out, source: source, plan: plan))
     }

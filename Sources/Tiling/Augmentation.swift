@@ -100,9 +100,22 @@ public struct AugmentationPipeline: Codable, Sendable, Equatable {
     public let steps: [AugmentationStep]
     /// Which transformed boxes (without an instance mask) are kept.
     public let boxFilter: BoxFilter
+    /// When the intensities of an 8- or 16-bit image are rounded to its sample type.
+    public let rounding: Rounding
+
+    /// When intensities are rounded to the image's sample type (specs/augmentation/v1.md §5).
+    public enum Rounding: String, Codable, Sendable, CaseIterable, NamedChoice {
+        /// Float from the warp to the end, and one rounding of the result: the most precise.
+        case end
+        /// After the warp and after every intensity step, as pipelines of OpenCV or scikit-image
+        /// calls on integer images do. Tiles compress better (the low bits are less noisy) and
+        /// the `intensity` step becomes a table lookup.
+        case eachStep = "each_step"
+    }
 
     /// Validates and stores a pipeline; throws a `TilingError` naming the step at fault.
-    public init(variants: Int, steps: [AugmentationStep], boxFilter: BoxFilter = BoxFilter()) throws(TilingError) {
+    public init(variants: Int, steps: [AugmentationStep], boxFilter: BoxFilter = BoxFilter(),
+                rounding: Rounding = .end) throws(TilingError) {
         func fail(_ i: Int?, _ message: String) -> TilingError {
             TilingError(code: .invalidAugmentation, message: message,
                         field: i.map { "steps[\($0)].\(steps[$0].name)" } ?? "augmentation")
@@ -162,18 +175,20 @@ public struct AugmentationPipeline: Codable, Sendable, Equatable {
         self.variants = variants
         self.steps = steps
         self.boxFilter = boxFilter
+        self.rounding = rounding
     }
 
-    private enum CodingKeys: String, CodingKey { case variants, steps, boxFilter }
+    private enum CodingKeys: String, CodingKey { case variants, steps, boxFilter, rounding }
 
-    /// Decodes and validates; `boxFilter` may be omitted. Invalid values become
+    /// Decodes and validates; `boxFilter` and `rounding` may be omitted. Invalid values become
     /// `DecodingError.dataCorrupted` with the `TilingError` as underlying error.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         do {
             try self.init(variants: c.decode(Int.self, forKey: .variants),
                           steps: c.decode([AugmentationStep].self, forKey: .steps),
-                          boxFilter: c.decodeIfPresent(BoxFilter.self, forKey: .boxFilter) ?? BoxFilter())
+                          boxFilter: c.decodeIfPresent(BoxFilter.self, forKey: .boxFilter) ?? BoxFilter(),
+                          rounding: c.decodeIfPresent(Rounding.self, forKey: .rounding) ?? .end)
         } catch let error as TilingError {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: error.description,
                                                     underlyingError: error))

@@ -38,10 +38,12 @@ public enum Augmenter {
     ///
     /// `warpSource`, the sample's image prepared once for many tiles, makes the warp faster
     /// and changes nothing in the result. When the sample holds only a window of its image,
-    /// the window must contain the tile's `footprint`.
+    /// the window must contain the tile's `footprint`. `rounding` is the pipeline's: with
+    /// `eachStep`, an 8- or 16-bit image's samples are rounded to its type after the warp and
+    /// after every step until a `normalize`.
     public static func apply(_ drawn: DrawnAugmentation, to sample: SampleTargets, warpSource: WarpSource? = nil,
-                             tile: Tile, border: EdgePolicy, padValue: Double,
-                             boxFilter: BoxFilter) throws(TilingError) -> AugmentedTile {
+                             tile: Tile, border: EdgePolicy, padValue: Double, boxFilter: BoxFilter,
+                             rounding: AugmentationPipeline.Rounding = .end) throws(TilingError) -> AugmentedTile {
         let warp = makeWarp(drawn, tile: tile)
         let coords = warp.sourceCoordinates()
         let image = sample.image, window = sample.window
@@ -56,6 +58,9 @@ public enum Augmenter {
         let semantic = sample.semantic.map { nearest($0, window: window, coords: coords, warp: warp, reflect: reflect) }
         let instances = sample.instances.map { nearest($0, window: window, coords: coords, warp: warp, reflect: reflect) }
 
+        // The largest sample value while steps round to the image's integer type, else nil.
+        var roundingTop: Float? = rounding == .eachStep && image.pixelType != .float32 ? Float(valueRange(image.pixelType)) : nil
+        if let top = roundingTop { roundInPlace(&planes, top: top) }
         var normalization: [[[Double]]] = []
         let n = warp.width * warp.height
         let range = valueRange(image.pixelType)
@@ -74,7 +79,12 @@ public enum Augmenter {
                                       rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
                 }
             case .intensity(let brightness, let contrast, let gamma):
-                IntensityKernel(gamma: gamma, brightness: brightness, contrast: contrast, range: range).apply(&planes)
+                let kernel = IntensityKernel(gamma: gamma, brightness: brightness, contrast: contrast, range: range)
+                if let top = roundingTop {
+                    kernel.applyRounding(&planes, top: top)
+                    continue
+                }
+                kernel.apply(&planes)
             case .gaussianNoise(let sigma, let field):
                 // Pixel i takes its pair from block i / 2: independent of loop order.
                 for i in stride(from: 0, to: planes.count, by: 2) {
@@ -99,6 +109,7 @@ public enum Augmenter {
                 }
                 planes = stainJitter(planes, count: n, range: range, alpha: alpha, beta: beta)
             case .normalize(let method):
+                roundingTop = nil
                 var stats: [[Double]] = []
                 for c in 0 ..< image.channels {
                     let slice = c * n ..< (c + 1) * n
@@ -108,6 +119,7 @@ public enum Augmenter {
                 }
                 normalization.append(stats)
             }
+            if let top = roundingTop { roundInPlace(&planes, top: top) }
         }
         let outType = drawn.outputPixelType(input: image.pixelType)
         let outImage = ImageBuffer(width: warp.width, height: warp.height, channels: image.channels,
@@ -273,23 +285,43 @@ func pixelData(_ planes: [Float], type: PixelType) -> PixelData {
     }
 }
 
-/// `TileExtractor.clampedInteger` of every sample, without its branches per sample: for a
-/// Float clamped to [0, T.max], ⌊x + ½⌋ in Double (where x + ½ is exact, which it is not for
-/// every Double, hence two versions) is the rounding half away from zero, and 0 below ½ and
-/// T.max from T.max − ½ on, as `clampedInteger` gives.
+/// `TileExtractor.clampedInteger` of a sample, without its branches: for a Float clamped to
+/// [0, top], ⌊x + ½⌋ in Double (where x + ½ is exact, which it is not for every Double, hence
+/// two versions) is the rounding half away from zero, and 0 below ½ and `top` from top − ½ on,
+/// as `clampedInteger` gives. NaN stays NaN and traps in the conversion, as there.
+@inline(__always) func roundedClamped(_ x: Float, top: Float) -> Int32 {
+    let c = x < 0 ? 0 : (x > top ? top : x)
+    return Int32(Double(c) + 0.5)
+}
+
+/// `roundedClamped` of every sample.
 private func clamped<T: FixedWidthInteger & UnsignedInteger>(_ planes: [Float]) -> [T] {
     precondition(T.bitWidth <= 16, "images are 8- or 16-bit")
     let top = Float(T.max)
     return [T](unsafeUninitializedCapacity: planes.count) { out, initialized in
         planes.withUnsafeBufferPointer { src in
             for i in src.indices {
-                // NaN stays NaN here and traps in the conversion, as in `clampedInteger`.
-                let x = src[i]
-                let c = x < 0 ? 0 : (x > top ? top : x)
-                (out.baseAddress! + i).initialize(to: T(truncatingIfNeeded: Int32(Double(c) + 0.5)))
+                (out.baseAddress! + i).initialize(to: T(truncatingIfNeeded: roundedClamped(src[i], top: top)))
             }
         }
         initialized = planes.count
+    }
+}
+
+/// Every sample replaced by `roundedClamped` of it, kept as Float: `each_step` rounding.
+///
+/// Without the integer conversion (and its range check), so that the loop vectorises: for
+/// y = c + ½ (exact in Double), (y + 2⁵²) − 2⁵² is y rounded to the nearest integer t, and
+/// ⌊y⌋ is t, or t − 1 where t > y. NaN stays NaN rather than trapping; the final conversion
+/// to the image type traps on it.
+func roundInPlace(_ planes: inout [Float], top: Float) {
+    planes.withUnsafeMutableBufferPointer { samples in
+        for i in samples.indices {
+            let x = samples[i]
+            let y = Double(x < 0 ? 0 : (x > top ? top : x)) + 0.5
+            let t = (y + 0x1p52) - 0x1p52
+            samples[i] = Float(t > y ? t - 1 : t)
+        }
     }
 }
 

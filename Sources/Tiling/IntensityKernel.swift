@@ -111,6 +111,34 @@ struct IntensityKernel {
         return decidedByPow
     }
 
+    /// `apply` then `roundInPlace`, for samples that are whole numbers in [0, top] (the
+    /// `each_step` rounding keeps them so): each sample's result depends on its value alone,
+    /// so a table of all top + 1 results gives the same bits. The table is used when it is no
+    /// larger than the tile, and kept for recurring parameters.
+    func applyRounding(_ planes: inout [Float], top: Float) {
+        let count = Int(top) + 1
+        guard planes.count >= count else {
+            apply(&planes)
+            roundInPlace(&planes, top: top)
+            return
+        }
+        let key = [gamma, brightness, contrast, range].map(\.bitPattern)
+        let table = Self.roundedTables.value(key) {
+            var values = (0 ..< count).map(Float.init)
+            apply(&values)
+            roundInPlace(&values, top: top)
+            return values
+        }
+        table.withUnsafeBufferPointer { table in
+            planes.withUnsafeMutableBufferPointer { samples in
+                for i in samples.indices { samples[i] = table[Int(samples[i])] }
+            }
+        }
+    }
+
+    /// `applyRounding`'s tables (256 KiB for 16-bit images) by the bits of the parameters.
+    private static let roundedTables = Memo<[UInt64], [Float]>(capacity: 8)
+
     /// The largest ratio of consecutive terms of the series' remainder, |(γ − k) / (k + 1)|·2⁻¹¹
     /// for k ≥ 3; below 1 for every γ a recipe allows.
     private static func shrink(_ gamma: Double) -> Double { max(abs(gamma - 3) / 4, 1) * 0x1p-11 }

@@ -38,7 +38,7 @@ public struct BandMatrix: Sendable, Equatable {
     }
 
     /// The filter used to resample an axis of `input` samples to `output` samples.
-    public enum Filter: String, Codable, Sendable, CaseIterable {
+    public enum Filter: String, Codable, Sendable, CaseIterable, NamedChoice {
         /// Triangle (bilinear), support 1.
         case bilinear
         /// Keys cubic with a = −0.5 (Catmull–Rom), support 2.

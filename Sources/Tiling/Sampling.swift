@@ -7,7 +7,7 @@ import Raster
 
 /// How overlapping tiles are blended back into a whole image (stored with the grid so a
 /// prediction can be stitched without guessing; bundle format §5.6).
-public enum BlendMode: String, Codable, Sendable, CaseIterable {
+public enum BlendMode: String, Codable, Sendable, CaseIterable, NamedChoice {
     /// Each tile contributes only its central part: weight 0 in the outer half-overlap bands,
     /// 1 elsewhere, so every pixel of a regular grid with stride = tile − overlap is owned by
     /// exactly one tile. (At the image border there is no neighbour to own the band; a stitcher
@@ -65,7 +65,7 @@ public func otsuThreshold(histogram: [Int]) -> Int {
 }
 
 /// Which side of Otsu's threshold is tissue (foreground).
-public enum TissuePolarity: String, Codable, Sendable, CaseIterable {
+public enum TissuePolarity: String, Codable, Sendable, CaseIterable, NamedChoice {
     /// Tissue is darker than the background (bright-field, H&E).
     case dark
     /// Tissue is brighter than the background (fluorescence).

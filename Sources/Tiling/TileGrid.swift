@@ -1,7 +1,7 @@
 import Raster
 
 /// What happens where a tile grid meets the right or bottom edge of an image.
-public enum EdgePolicy: String, Codable, Sendable, CaseIterable {
+public enum EdgePolicy: String, Codable, Sendable, CaseIterable, NamedChoice {
     /// Keep only tiles that lie fully inside the image; the remainder strip is not exported.
     case drop
     /// Pad the part of an edge tile outside the image by mirroring the image about its last

@@ -81,11 +81,31 @@ import Tiling
         #expect(before == after)
     }
 
+    /// `rounding: each_step` is recorded by the recipe in the bundle, so replay rounds the same
+    /// way; it changes the pixels (the content hash) but neither the draws nor the masks.
+    @Test func eachStepRoundingReplaysExactly() throws {
+        let steps = Self.section + "    - blur: {probability: 1, sigma: [0.8, 1.2]}\n"
+            + "    - intensity: {probability: 1, brightness: 0, contrast: 1, gamma: [0.8, 1.2]}\n"
+        let floatWorkspace = try Self.augmentedDataset(steps)
+        let float = try floatWorkspace.export()
+        let ws = try Self.augmentedDataset(steps.replacingOccurrences(of: "  variants: 2", with: "  variants: 2\n  rounding: each_step"))
+        let result = try ws.export()
+        #expect(result.manifest.contentHash != float.manifest.contentHash)
+        let a = try BundleReader(opening: float.bundle), b = try BundleReader(opening: result.bundle)
+        #expect(try a.table(at: "/tiles")["parameters"] == b.table(at: "/tiles")["parameters"])
+        #expect(try a.tileImage(0) != b.tileImage(0))
+        let replayed = try Replayer.replay(bundle: result.bundle, inputs: ws.url("data"), tiles: Array(0 ..< 24))
+        #expect(replayed.count == 24 && replayed.allSatisfy(\.passed), "\(replayed.filter { !$0.passed })")
+    }
+
     @Test(arguments: [
         ("    - flip: {horizontal: 0.5, vertical: 0.5}", "    - flip: {horizontal: 0.5, vertikal: 0.5}",
          "augmentation.steps[0].flip: missing required key 'vertical'"),
         ("  variants: 2", "  variants: 0", "variants"),
         ("  variants: 2", "  variant: 2", "variant"),
+        ("  variants: 2", "  variants: 2\n  rounding: always", "augmentation.rounding: 'always' is not one of 'end', 'each_step'"),
+        ("interpolation: bilinear", "interpolation: bilinar",
+         "augmentation.steps[1].affine.interpolation: 'bilinar' is not one of 'bilinear', 'bicubic'"),
     ])
     func brokenAugmentationIsNamed(original: String, replacement: String, expected: String) throws {
         let ws = try Self.augmentedDataset(Self.section.replacingOccurrences(of: original, with: replacement))
