@@ -5,7 +5,7 @@ import Raster
 /// Constants of bundle format v1 (specs/bundle-format/v1.md). A reader keys on these names.
 public enum BundleLayout {
     public static let formatName = "trainset-bundle"
-    public static let formatVersion = "1.1.0"
+    public static let formatVersion = "1.2.0"
     public static let images = "/images"
     public static let instanceMasks = "/masks/instance"
     public static let semanticMasks = "/masks/semantic"

@@ -20,7 +20,7 @@ struct WriterReaderTests {
         let manifest = try SmallBundle.write(to: url)
 
         let reader = try BundleReader(opening: url)
-        #expect(reader.formatVersion == "1.1.0")
+        #expect(reader.formatVersion == "1.2.0")
         #expect(reader.tileCount == 3)
         #expect(reader.channels == 2)
         #expect(reader.tileWidth == 8)
@@ -63,7 +63,10 @@ struct WriterReaderTests {
         // The layout a non-Swift reader relies on, read through the plain HDF5 wrapper.
         let file = try File(opening: url.path)
         #expect(try file.stringAttribute("trainset_format") == "trainset-bundle")
-        #expect(try file.stringAttribute("format_version") == "1.1.0")
+        #expect(try file.stringAttribute("format_version") == "1.2.0")
+        // HDF5 1.10 file-format bounds (§1): superblock version 3, the byte after the signature.
+        let head = try #require(try FileHandle(forReadingFrom: url).read(upToCount: 9))
+        #expect(Array(head) == [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a, 3])
         #expect(try file.stringAttribute("content_hash") == manifest.contentHash)
         #expect(try file.stringAttribute("axes", on: "/images") == "NCHW")
         #expect(try file.stringArrayAttribute("columns", on: "/tiles") == BundleLayout.tileColumns)
