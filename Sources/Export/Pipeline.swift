@@ -8,12 +8,16 @@ import Tiling
 /// calling thread, the only one that touches the open HDF5 file, appends them in row order.
 ///
 /// Work is handed out in plan order as batches of a few grid tiles of one source, so several
-/// workers can share one large source and a source is decoded by whichever worker reaches
-/// it first. Finished rows wait in a reorder window of bounded size: a worker that gets too far
-/// ahead of the writer waits. Memory is therefore bounded by about one decoded source per
-/// worker plus the window, whatever the number of sources; a source larger than
-/// `regionThreshold` decoded is never decoded whole: each batch reads only the region its rows
-/// need (`RegionReads`).
+/// workers can share one large source. With more than one worker, the worker that finishes the
+/// middle batch of a source then loads the next source, while the others go on cutting this
+/// one: no worker waits for a decode at the change of source. Without that, memory depended on
+/// timing: a decode could overlap the end of the previous source or not, and the peak, the
+/// worst of every change, grew with the number of sources. Now the next source is always
+/// loaded while the current one is held. Finished rows wait in a reorder window of bounded
+/// size: a worker that gets too far ahead of the writer waits. Memory is therefore bounded by
+/// two decoded sources plus the window, whatever the number of sources. A source larger than
+/// `regionThreshold` decoded is never decoded whole: each batch reads only the region its
+/// rows need (`RegionReads`).
 ///
 /// Every row depends only on its source, grid tile and variant, so the bundle is the same for
 /// any number of workers; errors are reported for the earliest row that fails, as a
@@ -78,7 +82,8 @@ struct Pipeline: Sendable {
     /// order. A failure of `write` stops the workers and is rethrown.
     func run(_ write: (EncodedTile) throws(ExportError) -> Void) throws(ExportError) -> Outcome {
         let batches = self.batches
-        let state = PipelineState(batches: batches, sourceCount: plan.sources.count, window: window, workers: workers)
+        let state = PipelineState(batches: batches, sourceCount: plan.sources.count, window: window, workers: workers,
+                                  loadsAhead: workers > 1)
         for _ in 0..<workers {
             let thread = Thread { [self] in
                 work(state, batches)
@@ -142,6 +147,7 @@ struct Pipeline: Sendable {
                 }
             }
             state.release(batch.source)
+            if let next = state.sourceToLoadAhead(after: b) { state.load(next) { load(next) } }
         }
     }
 
@@ -261,13 +267,26 @@ private final class PipelineState: @unchecked Sendable {
     private var stopped = false
     private var running: Int
     private(set) var digests: [String: FileDigest] = [:]
+    /// For the middle batch of each source that another source follows: that source.
+    private let loadAhead: [Int: Int]
 
-    init(batches: [Pipeline.Batch], sourceCount: Int, window: Int, workers: Int) {
+    init(batches: [Pipeline.Batch], sourceCount: Int, window: Int, workers: Int, loadsAhead: Bool) {
         self.batches = batches
         self.window = window
         running = workers
         pendingBatches = Array(repeating: 0, count: sourceCount)
         for b in batches { pendingBatches[b.source] += 1 }
+        var loadAhead: [Int: Int] = [:]
+        if loadsAhead {
+            var first = 0
+            while first < batches.count {
+                let source = batches[first].source
+                let end = batches[first...].firstIndex { $0.source != source } ?? batches.count
+                if end < batches.count { loadAhead[first + (end - first) / 2] = batches[end].source }
+                first = end
+            }
+        }
+        self.loadAhead = loadAhead
     }
 
     private func locked<R>(_ body: () -> R) -> R {
@@ -287,6 +306,35 @@ private final class PipelineState: @unchecked Sendable {
         }
     }
 
+    /// The source to load once batch `batch` is done, if it is the middle one of its source,
+    /// the next source has not been started on, and the export goes on.
+    func sourceToLoadAhead(after batch: Int) -> Int? {
+        locked {
+            guard let next = loadAhead[batch], slots[next] == nil, !stopped, failure == nil else { return nil }
+            slots[next] = .loading
+            return next
+        }
+    }
+
+    /// Loads source `index`, which this thread marked `.loading`, and makes it available.
+    /// Returns with the lock held when `holdingLock`.
+    @discardableResult
+    func load(_ index: Int, holdingLock: Bool = false, _ load: () -> Result<LoadedSource, ExportError>)
+        -> Result<LoadedSource, ExportError> {
+        if holdingLock { condition.unlock() }
+        let result = load()
+        condition.lock()
+        switch result {
+        case .success(let loaded):
+            slots[index] = .loaded(loaded)
+            for d in loaded.digests { digests[d.path] = d.digest }
+        case .failure(let error): slots[index] = .failed(error)
+        }
+        condition.broadcast()
+        if !holdingLock { condition.unlock() }
+        return result
+    }
+
     /// Source `index`, loaded by this thread with `load` if no other has started on it, else
     /// once that thread is done.
     func source(_ index: Int, load: () -> Result<LoadedSource, ExportError>) -> Result<LoadedSource, ExportError> {
@@ -295,16 +343,7 @@ private final class PipelineState: @unchecked Sendable {
             switch slots[index] {
             case nil:
                 slots[index] = .loading
-                condition.unlock()
-                let result = load()
-                condition.lock()
-                switch result {
-                case .success(let loaded):
-                    slots[index] = .loaded(loaded)
-                    for d in loaded.digests { digests[d.path] = d.digest }
-                case .failure(let error): slots[index] = .failed(error)
-                }
-                condition.broadcast()
+                let result = self.load(index, holdingLock: true, load)
                 condition.unlock()
                 return result
             case .loading?:
