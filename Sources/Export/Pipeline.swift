@@ -316,22 +316,20 @@ private final class PipelineState: @unchecked Sendable {
         }
     }
 
-    /// Loads source `index`, which this thread marked `.loading`, and makes it available.
-    /// Returns with the lock held when `holdingLock`.
+    /// Loads source `index`, which this thread marked `.loading`, and makes it available;
+    /// called without the lock.
     @discardableResult
-    func load(_ index: Int, holdingLock: Bool = false, _ load: () -> Result<LoadedSource, ExportError>)
-        -> Result<LoadedSource, ExportError> {
-        if holdingLock { condition.unlock() }
+    func load(_ index: Int, _ load: () -> Result<LoadedSource, ExportError>) -> Result<LoadedSource, ExportError> {
         let result = load()
-        condition.lock()
-        switch result {
-        case .success(let loaded):
-            slots[index] = .loaded(loaded)
-            for d in loaded.digests { digests[d.path] = d.digest }
-        case .failure(let error): slots[index] = .failed(error)
+        locked {
+            switch result {
+            case .success(let loaded):
+                slots[index] = .loaded(loaded)
+                for d in loaded.digests { digests[d.path] = d.digest }
+            case .failure(let error): slots[index] = .failed(error)
+            }
+            condition.broadcast()
         }
-        condition.broadcast()
-        if !holdingLock { condition.unlock() }
         return result
     }
 
@@ -343,9 +341,8 @@ private final class PipelineState: @unchecked Sendable {
             switch slots[index] {
             case nil:
                 slots[index] = .loading
-                let result = self.load(index, holdingLock: true, load)
                 condition.unlock()
-                return result
+                return self.load(index, load)
             case .loading?:
                 if stopped {
                     condition.unlock()
