@@ -178,12 +178,9 @@ public enum Kernels {
                 tmp.withUnsafeMutableBufferPointer { dst in
                     for y in 0 ..< height {
                         for run in runs {
-                            let out = dst.baseAddress! + y * outW + run.first
-                            let input = src.baseAddress! + y * width + colsOp.starts[run.first]
-                            for (k, w) in colsOp.weights[run.first].enumerated() {
-                                let taps = input + k
-                                for j in 0 ..< run.count { out[j] += w * taps[j] }
-                            }
+                            weightedSum(into: dst.baseAddress! + y * outW + run.first, count: run.count,
+                                        weights: colsOp.weights[run.first],
+                                        taps: src.baseAddress! + y * width + colsOp.starts[run.first], tapStride: 1)
                         }
                     }
                 }
@@ -192,15 +189,47 @@ public enum Kernels {
             tmp.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
                     for y in 0 ..< outH {
-                        let s = rowsOp.starts[y], out = dst.baseAddress! + y * outW
-                        for (k, w) in rowsOp.weights[y].enumerated() {
-                            let row = src.baseAddress! + (s + k) * outW
-                            for x in 0 ..< outW { out[x] += w * row[x] }
-                        }
+                        weightedSum(into: dst.baseAddress! + y * outW, count: outW, weights: rowsOp.weights[y],
+                                    taps: src.baseAddress! + rowsOp.starts[y] * outW, tapStride: outW)
                     }
                 }
             }
             return out
+        }
+    }
+
+    /// out[j] = Σₖ weights[k] · taps[k · tapStride + j] for j < count, each sum from zero in tap
+    /// order. Several outputs at a time with the sums held in registers, so the output is written
+    /// once rather than once per tap; every lane adds in the same order, so the bits are those
+    /// of one output at a time.
+    @inline(__always) static func weightedSum(into out: UnsafeMutablePointer<Float>, count: Int, weights: [Float],
+                                              taps: UnsafePointer<Float>, tapStride: Int) {
+        weights.withUnsafeBufferPointer { w in
+            var j = 0
+            // Sixteen outputs (four independent register sums) while they last: one sum's chain
+            // of additions would leave the adder waiting.
+            while j &+ 16 <= count {
+                var acc = SIMD16<Float>()
+                for k in w.indices {
+                    acc += w[k] * UnsafeRawPointer(taps + (k &* tapStride &+ j)).loadUnaligned(as: SIMD16<Float>.self)
+                }
+                UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD16<Float>.self)
+                j &+= 16
+            }
+            while j &+ 4 <= count {
+                var acc = SIMD4<Float>()
+                for k in w.indices {
+                    acc += w[k] * UnsafeRawPointer(taps + (k &* tapStride &+ j)).loadUnaligned(as: SIMD4<Float>.self)
+                }
+                UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD4<Float>.self)
+                j &+= 4
+            }
+            while j < count {
+                var acc: Float = 0
+                for k in w.indices { acc += w[k] * taps[k &* tapStride &+ j] }
+                out[j] = acc
+                j &+= 1
+            }
         }
     }
 

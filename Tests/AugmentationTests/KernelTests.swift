@@ -24,6 +24,36 @@ import Testing
         for (x, y) in zip(out, Self.gauss) { #expect(abs(x - y) < 1e-4) }
     }
 
+    /// The loop path's bits are defined (specs/augmentation/v1.md §6.1: each output summed from
+    /// zero in source order, x before y), so they are compared exactly with one output at a time,
+    /// on widths that exercise every block size of the vectorised sums.
+    @Test(arguments: [(37, 29), (16, 5), (3, 21), (256, 256)])
+    func loopPathSumsEachOutputInTapOrder(width: Int, height: Int) {
+        let plane = (0 ..< width * height).map { Float(($0 * 7919) % 4099) / 7 }
+        let ops: [(BandMatrix, BandMatrix)] = [
+            (.gaussian(count: height, sigma: 1), .gaussian(count: width, sigma: 1)),
+            (.resampling(input: height, output: height * 2 / 3 + 1, filter: .bicubic),
+             .resampling(input: width, output: width * 3 / 2, filter: .bilinear)),
+        ]
+        for (rows, cols) in ops {
+            func apply(_ m: BandMatrix, _ i: Int, _ value: (Int) -> Float) -> Float {
+                var acc: Float = 0
+                for (k, w) in m.weights[i].enumerated() { acc += w * value(m.starts[i] + k) }
+                return acc
+            }
+            var tmp = [Float](repeating: 0, count: height * cols.rows)
+            for y in 0 ..< height {
+                for x in 0 ..< cols.rows { tmp[y * cols.rows + x] = apply(cols, x) { plane[y * width + $0] } }
+            }
+            var expected = [Float](repeating: 0, count: rows.rows * cols.rows)
+            for y in 0 ..< rows.rows {
+                for x in 0 ..< cols.rows { expected[y * cols.rows + x] = apply(rows, y) { tmp[$0 * cols.rows + x] } }
+            }
+            let out = Kernels.separable(plane, width: width, height: height, rowsOp: rows, colsOp: cols, path: .loop)
+            #expect(out == expected, "\(width) × \(height)")
+        }
+    }
+
     // Image.fromarray(a.astype(np.float32), 'F').resize(size, Image.BILINEAR / Image.BICUBIC)
     @Test(arguments: [
         (BandMatrix.Filter.bilinear, 3, 4, [6.75, 12.61765, 13.75, 10.25, 9.01471, 13.82738, 10.875, 9.35784, 12.53571,
