@@ -74,10 +74,8 @@ public enum Augmenter {
             case .blur(let sigma):
                 let rows = BandMatrix.gaussian(count: warp.height, sigma: sigma)
                 let cols = BandMatrix.gaussian(count: warp.width, sigma: sigma)
-                planes = (0 ..< image.channels).flatMap { c in
-                    Kernels.separable(Array(planes[c * n ..< (c + 1) * n]), width: warp.width, height: warp.height,
-                                      rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
-                }
+                planes = Kernels.separable(planes, count: image.channels, width: warp.width, height: warp.height,
+                                           rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
             case .intensity(let brightness, let contrast, let gamma):
                 let kernel = IntensityKernel(gamma: gamma, brightness: brightness, contrast: contrast, range: range)
                 if let top = roundingTop {

@@ -141,25 +141,30 @@ public enum Kernels {
     /// Path used for warp coordinate generation.
     public static let coordinatesPath: Path = .loop
 
-    /// `rowsOp · plane · colsOpᵀ` for one row-major `height × width` plane: resamples or blurs
-    /// along y with `rowsOp` (`outHeight × height`) and along x with `colsOp` (`outWidth × width`).
-    public static func separable(_ plane: [Float], width: Int, height: Int,
+    /// `rowsOp · plane · colsOpᵀ` for each of `count` row-major `height × width` planes stored
+    /// one after the other: resamples or blurs along y with `rowsOp` (`outHeight × height`) and
+    /// along x with `colsOp` (`outWidth × width`). The planes come out one after the other too.
+    public static func separable(_ planes: [Float], count: Int = 1, width: Int, height: Int,
                                  rowsOp: BandMatrix, colsOp: BandMatrix, path: Path) -> [Float] {
-        precondition(plane.count == width * height && rowsOp.columns == height && colsOp.columns == width)
-        let outW = colsOp.rows, outH = rowsOp.rows
+        precondition(planes.count == count * width * height && rowsOp.columns == height && colsOp.columns == width)
+        let outW = colsOp.rows, outH = rowsOp.rows, plane = width * height
         switch path {
         case .blas:
             // GEMM sums over one inner index per output element inside one thread; OpenBLAS
             // splits work across threads by output blocks only, so the thread count cannot
             // change a sum's order (checked by KernelTests).
             let cx = colsOp.dense(), ry = rowsOp.dense()
-            var tmp = [Float](repeating: 0, count: height * outW)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(height), Int32(outW), Int32(width),
-                        1, plane, Int32(width), cx, Int32(width), 0, &tmp, Int32(outW))
-            var out = [Float](repeating: 0, count: outH * outW)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outH), Int32(outW), Int32(height),
-                        1, ry, Int32(height), tmp, Int32(outW), 0, &out, Int32(outW))
-            return out
+            return (0 ..< count).flatMap { p in
+                var tmp = [Float](repeating: 0, count: height * outW)
+                Array(planes[p * plane ..< (p + 1) * plane]).withUnsafeBufferPointer { src in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(height), Int32(outW), Int32(width),
+                                1, src.baseAddress, Int32(width), cx, Int32(width), 0, &tmp, Int32(outW))
+                }
+                var out = [Float](repeating: 0, count: outH * outW)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outH), Int32(outW), Int32(height),
+                            1, ry, Int32(height), tmp, Int32(outW), 0, &out, Int32(outW))
+                return out
+            }
         case .loop:
             // Runs of output columns that share one weight row at consecutive starts (all of a
             // blur's interior): each run is summed tap by tap across its columns, which
@@ -173,28 +178,29 @@ public enum Kernels {
                     runs.append((x, 1))
                 }
             }
-            var tmp = [Float](repeating: 0, count: height * outW)
-            plane.withUnsafeBufferPointer { src in
-                tmp.withUnsafeMutableBufferPointer { dst in
-                    for y in 0 ..< height {
-                        for run in runs {
-                            weightedSum(into: dst.baseAddress! + y * outW + run.first, count: run.count,
-                                        weights: colsOp.weights[run.first],
-                                        taps: src.baseAddress! + y * width + colsOp.starts[run.first], tapStride: 1)
+            // Every output sample is written (each sum starts from zero), so nothing is cleared first.
+            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: height * outW)
+            defer { tmp.deallocate() }
+            return [Float](unsafeUninitializedCapacity: count * outH * outW) { out, initialized in
+                planes.withUnsafeBufferPointer { src in
+                    for p in 0 ..< count {
+                        let input = src.baseAddress! + p * plane
+                        for y in 0 ..< height {
+                            for run in runs {
+                                weightedSum(into: tmp + y * outW + run.first, count: run.count,
+                                            weights: colsOp.weights[run.first],
+                                            taps: input + y * width + colsOp.starts[run.first], tapStride: 1)
+                            }
+                        }
+                        let output = out.baseAddress! + p * outH * outW
+                        for y in 0 ..< outH {
+                            weightedSum(into: output + y * outW, count: outW, weights: rowsOp.weights[y],
+                                        taps: tmp + rowsOp.starts[y] * outW, tapStride: outW)
                         }
                     }
                 }
+                initialized = count * outH * outW
             }
-            var out = [Float](repeating: 0, count: outH * outW)
-            tmp.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for y in 0 ..< outH {
-                        weightedSum(into: dst.baseAddress! + y * outW, count: outW, weights: rowsOp.weights[y],
-                                    taps: src.baseAddress! + rowsOp.starts[y] * outW, tapStride: outW)
-                    }
-                }
-            }
-            return out
         }
     }
 

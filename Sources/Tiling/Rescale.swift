@@ -15,11 +15,8 @@ public enum Rescale {
     public static func image(_ image: ImageBuffer, width: Int, height: Int, filter: BandMatrix.Filter) -> ImageBuffer {
         let rows = BandMatrix.resampling(input: image.height, output: height, filter: filter)
         let cols = BandMatrix.resampling(input: image.width, output: width, filter: filter)
-        let planes = floatPlanes(image), n = image.width * image.height
-        let out = (0 ..< image.channels).flatMap { c in
-            Kernels.separable(Array(planes[c * n ..< (c + 1) * n]), width: image.width, height: image.height,
-                              rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
-        }
+        let out = Kernels.separable(floatPlanes(image), count: image.channels, width: image.width, height: image.height,
+                                    rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
         return ImageBuffer(width: width, height: height, channels: image.channels, pixels: pixelData(out, type: image.pixelType))
     }
 

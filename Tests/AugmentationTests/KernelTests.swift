@@ -51,6 +51,12 @@ import Testing
             }
             let out = Kernels.separable(plane, width: width, height: height, rowsOp: rows, colsOp: cols, path: .loop)
             #expect(out == expected, "\(width) × \(height)")
+            // Planes stored one after the other are each transformed on their own.
+            let reversed = Array(plane.reversed())
+            let two = Kernels.separable(plane + reversed, count: 2, width: width, height: height, rowsOp: rows,
+                                        colsOp: cols, path: .loop)
+            #expect(Array(two.prefix(out.count)) == out && Array(two.suffix(out.count)) == Kernels.separable(
+                reversed, width: width, height: height, rowsOp: rows, colsOp: cols, path: .loop))
         }
     }
 
