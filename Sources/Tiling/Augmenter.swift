@@ -121,7 +121,7 @@ public enum Augmenter {
         }
         let outType = drawn.outputPixelType(input: image.pixelType)
         let outImage = ImageBuffer(width: warp.width, height: warp.height, channels: image.channels,
-                                   pixels: pixelData(planes, type: outType))
+                                   pixels: pixelData(planes, type: outType, rounded: roundingTop != nil))
         // Mirrored padding repeats an object's pixels under its id; boxes come only from pixels
         // whose source lies inside the image, so a box never spans an object and its mirror image.
         let boxMask = sample.boxes.contains { $0.instance != nil } && reflect
@@ -275,11 +275,39 @@ func floatPlanes(_ image: ImageBuffer) -> [Float] {
 }
 
 /// Float samples converted to `type`: integers rounded half away from zero and clamped.
-func pixelData(_ planes: [Float], type: PixelType) -> PixelData {
+/// `rounded` says the samples are already whole numbers in the type's range (or NaN), as
+/// `each_step` rounding leaves them, so that conversion is all that is left to do.
+func pixelData(_ planes: [Float], type: PixelType, rounded: Bool = false) -> PixelData {
     switch type {
-    case .uint8: .uint8(clamped(planes))
-    case .uint16: .uint16(clamped(planes))
+    case .uint8: .uint8(rounded ? converted(planes) : clamped(planes))
+    case .uint16: .uint16(rounded ? converted(planes) : clamped(planes))
     case .float32: .float32(planes)
+    }
+}
+
+/// Whole-number samples in [0, T.max] as T, the value `clamped` gives them. For such an x,
+/// x + 2²³ is exact and holds x in its low bits, so the conversion is a few vector operations
+/// where the checked one is a scalar instruction per sample. A NaN traps, as in `clamped`.
+private func converted<T: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_ planes: [Float]) -> [T] {
+    precondition(T.bitWidth <= 16, "images are 8- or 16-bit")
+    let magic = SIMD8<Float>(repeating: 0x1p23)
+    return [T](unsafeUninitializedCapacity: planes.count) { out, initialized in
+        planes.withUnsafeBufferPointer { src in
+            var nan = SIMDMask<SIMD8<Int32>>()
+            var i = 0
+            while i + 8 <= src.count {
+                let x = UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                nan .|= x .!= x
+                let v = SIMD8<T>(truncatingIfNeeded: unsafeBitCast(x + magic, to: SIMD8<UInt32>.self))
+                UnsafeMutableRawPointer(out.baseAddress! + i).storeBytes(of: v, as: SIMD8<T>.self)
+                i += 8
+            }
+            precondition(!any(nan), "an augmented sample is NaN")
+            for j in i ..< src.count {
+                (out.baseAddress! + j).initialize(to: T(truncatingIfNeeded: roundedClamped(src[j], top: Float(T.max))))
+            }
+        }
+        initialized = planes.count
     }
 }
 
