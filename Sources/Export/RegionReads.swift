@@ -93,9 +93,13 @@ enum RegionReads {
                           + "large TIFFs are read by region only without it")
     }
 
+    /// The window read for rows that read no pixel at all (all padding): the buffers must not
+    /// be empty.
+    static let noPixels = PixelRect(x: 0, y: 0, width: 1, height: 1)
+
     /// Consecutive rows that share one read: each run's union of footprints stays within
     /// `regionBudget` unless a single row needs more. A run whose rows read no pixel at all
-    /// gets a one-pixel window (the buffers must not be empty).
+    /// gets the `noPixels` window.
     static func runs(_ footprints: [PixelRect?], bytesPerPixel: Int) -> [(rows: Range<Int>, rect: PixelRect)] {
         var out: [(rows: Range<Int>, rect: PixelRect)] = []
         var start = 0, rect: PixelRect?
@@ -112,7 +116,7 @@ enum RegionReads {
             }
             rect = footprint
         }
-        if start < footprints.count { out.append((start..<footprints.count, rect ?? PixelRect(x: 0, y: 0, width: 1, height: 1))) }
+        if start < footprints.count { out.append((start..<footprints.count, rect ?? noPixels)) }
         return out
     }
 

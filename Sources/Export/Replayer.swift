@@ -26,7 +26,11 @@ public struct ReplayResult: Sendable, Codable, Equatable {
 /// augmentation parameters, and compares them with the stored tiles.
 public enum Replayer {
     /// Replays `tiles` (indices into `/images`) of `bundle`, reading the inputs under `inputs`.
-    public static func replay(bundle: URL, inputs: URL, tiles indices: [Int]) throws(ExportError) -> [ReplayResult] {
+    /// A source that export reads by regions (larger than `regionThreshold` decoded bytes; see
+    /// `RegionReads`) is read here too by regions: only the pixels each replayed tile reads, so
+    /// replaying a tile of a whole-slide image does not decode the slide.
+    public static func replay(bundle: URL, inputs: URL, tiles indices: [Int],
+                              regionThreshold: Int = ExportOptions.defaultRegionThreshold) throws(ExportError) -> [ReplayResult] {
         let shown = FileSystem.display(bundle)
         do {
             let reader = try BundleReader(opening: bundle)
@@ -62,30 +66,40 @@ public enum Replayer {
                       let tile = planned.tiles.first(where: { $0.rect.x == Int(xs[i]) && $0.rect.y == Int(ys[i]) }) else {
                     throw ExportError(.mismatch, shown, "tile \(i): the recipe no longer plans \(path) at (\(xs[i]), \(ys[i]))")
                 }
-                if cache?.path != path {
-                    let targets = try Exporter.loadTargets(planned, plan: plan)
-                    cache = (path, targets, recipe.augmentation == nil ? nil : WarpSource(targets.image))
+                let drawn = try recipe.augmentation.map { _ in
+                    try JSONDecoder().decode(DrawnAugmentation.self, from: Data(stored[i].utf8))
                 }
-                let targets = cache!.targets
+                let targets: SampleTargets, warpSource: WarpSource?
+                if try RegionReads.usesRegions(planned, plan: plan, threshold: regionThreshold) {
+                    let footprint = TileOutputs.footprint(plan, source: planned, tile: tile, drawn: drawn)
+                    targets = try RegionReads.read(planned, rect: footprint ?? RegionReads.noPixels, plan: plan)
+                    warpSource = drawn == nil ? nil : WarpSource(targets.image)
+                } else {
+                    if cache?.path != path {
+                        let whole = try Exporter.loadTargets(planned, plan: plan)
+                        cache = (path, whole, drawn == nil ? nil : WarpSource(whole.image))
+                    }
+                    (targets, warpSource) = (cache!.targets, cache!.warp)
+                }
                 var result = ReplayResult(tile: i, source: path, x: xs[i], y: ys[i], variant: nil,
                                           parametersMatch: true, pixelsMatch: false, masksMatch: false, objectsMatch: false)
                 let image: ImageBuffer, instances: LabelImage?, semantic: LabelImage?, objects: TileObjects?
-                if let pipeline = recipe.augmentation {
+                if let pipeline = recipe.augmentation, let drawn {
                     let k = Int(variants[i])
                     result.variant = k
-                    let drawn = try JSONDecoder().decode(DrawnAugmentation.self, from: Data(stored[i].utf8))
                     let key = Augmentation.tileKey(sourceSHA256: plan.sha256(of: planned), tile: tile)
                     let redrawn = Augmentation.draw(pipeline, seed: recipe.seed, key: key, variant: k,
                                                     channels: targets.image.channels, grid: plan.grid)
                     result.parametersMatch = Augmentation.json(redrawn) == stored[i]
-                    let out = try Augmenter.apply(drawn, to: targets, warpSource: cache!.warp, tile: tile, border: plan.grid.edge,
+                    let out = try Augmenter.apply(drawn, to: targets, warpSource: warpSource, tile: tile, border: plan.grid.edge,
                                                   padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter, rounding: pipeline.rounding)
                     (image, instances, semantic) = (out.image, out.instances, out.semantic)
                     objects = ObjectTiling.objects(of: out, source: planned, plan: plan)
                 } else {
-                    image = TileExtractor.extract(targets.image, tile: tile, edge: plan.grid.edge, padValue: plan.grid.padValue)
-                    instances = targets.instances.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) }
-                    semantic = targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: plan.grid.edge) }
+                    let (edge, window) = (plan.grid.edge, targets.window)
+                    image = TileExtractor.extract(targets.image, tile: tile, edge: edge, padValue: plan.grid.padValue, window: window)
+                    instances = targets.instances.map { TileExtractor.extract($0, tile: tile, edge: edge, window: window) }
+                    semantic = targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: edge, window: window) }
                     objects = ObjectTiling.objects(of: targets, tile: tile, source: planned, plan: plan)
                 }
                 result.pixelsMatch = try reader.tileImage(i) == image

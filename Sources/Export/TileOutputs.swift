@@ -40,10 +40,13 @@ struct TileOutputs: Sendable {
     /// union of its rows' footprints.
     static func footprint(_ plan: ExportPlan, source: ExportPlan.Source, sourceSHA256: String, tile: Tile,
                           variant: Int) -> PixelRect? {
+        footprint(plan, source: source, tile: tile, drawn: drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant))
+    }
+
+    /// The source pixels that grid tile `tile` reads with augmentation `drawn` (nil: none).
+    static func footprint(_ plan: ExportPlan, source: ExportPlan.Source, tile: Tile, drawn: DrawnAugmentation?) -> PixelRect? {
         let (width, height, edge) = (source.readWidth, source.readHeight, plan.grid.edge)
-        guard let drawn = drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant) else {
-            return TileExtractor.footprint(tile: tile, imageWidth: width, imageHeight: height, edge: edge)
-        }
+        guard let drawn else { return TileExtractor.footprint(tile: tile, imageWidth: width, imageHeight: height, edge: edge) }
         return Augmenter.footprint(drawn, tile: tile, imageWidth: width, imageHeight: height, border: edge)
     }
 

@@ -12,7 +12,9 @@ struct ReplayCommand: ParsableCommand {
             from (recipe seed, tile key, variant) and checks that it equals the parameters stored with the \
             tile, applies the stored parameters, and compares pixels and masks with the stored tile \
             bit for bit. Works on bundles without augmentation too (the tile is re-cut). \
-            Exit status 0 when every tile matches, 1 otherwise.
+            A source that export reads by regions (a large tiled TIFF; TRAINSET_REGION_THRESHOLD as \
+            for export) is read by regions here too, so replaying tiles of a whole-slide image reads only \
+            their pixels. Exit status 0 when every tile matches, 1 otherwise.
 
             Example:
               trainset replay samples/dsb2018-augmented/out/dsb2018-augmented.h5 \\
@@ -43,7 +45,7 @@ struct ReplayCommand: ParsableCommand {
         do {
             let indices = all ? try Self.allTiles(bundle) : tiles
             results = try Replayer.replay(bundle: URL(fileURLWithPath: bundle), inputs: URL(fileURLWithPath: inputs),
-                                          tiles: indices)
+                                          tiles: indices, regionThreshold: try ExportCommand.regionThreshold())
         } catch {
             Console.error("error: \(error)")
             throw ExitCode.failure

@@ -26,7 +26,8 @@ struct RegionReadTests: CLIRunning {
     }
 
     /// The content hash of `recipe` exported whole and by regions (threshold 0), after checking
-    /// that every source of the plan really is read by regions at threshold 0.
+    /// that every source of the plan really is read by regions at threshold 0. Every tile of
+    /// the bundle made by regions then replays exactly, itself read by regions.
     func hashes(_ ws: Workspace, workers: Int = 2) throws -> (whole: String, regions: String) {
         let plan = try Planner.plan(recipeAt: ws.url("recipe.yaml"), output: ws.url("out/whole.h5").path)
         for source in plan.sources {
@@ -38,6 +39,10 @@ struct RegionReadTests: CLIRunning {
         let regions = try Exporter.run(regionPlan, options: ExportOptions(workers: workers, regionThreshold: 0))
         #expect(regions.manifest.counts == whole.manifest.counts)
         #expect(BundleValidator.validate(regions.bundle).isValid)
+        let replayed = try Replayer.replay(bundle: regions.bundle, inputs: regionPlan.root,
+                                           tiles: Array(0 ..< regions.manifest.counts.tiles), regionThreshold: 0)
+        #expect(replayed.count == regions.manifest.counts.tiles && replayed.allSatisfy(\.passed),
+                "tiles \(replayed.filter { !$0.passed }.map(\.tile)) differ when replayed by regions")
         return (whole.manifest.contentHash, regions.manifest.contentHash)
     }
 
@@ -141,6 +146,14 @@ struct RegionReadTests: CLIRunning {
         #expect(peak < 200 << 20, "peak RSS \(peak >> 20) MiB for a \(decoded >> 20) MiB image")
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: ws.url("out/big.h5.manifest.json")))
         #expect(manifest.counts.tiles == (side + 511) / 512 * ((side + 511) / 512))
+        // Replaying tiles reads only their regions too (the first, an interior one and the last,
+        // which overhangs the border).
+        let (replay, replayPeak) = try runMeasured(
+            executable, ["replay", "out/big.h5", "--inputs", "data", "--tile", "0", "--tile", "700",
+                         "--tile", "\(manifest.counts.tiles - 1)"], in: ws.root)
+        #expect(replay == 0)
+        print("RegionReadTests: peak RSS \(replayPeak >> 20) MiB replaying 3 tiles of it")
+        #expect(replayPeak < 200 << 20, "peak RSS \(replayPeak >> 20) MiB replaying tiles of a \(decoded >> 20) MiB image")
     }
 
     /// Runs `executable arguments…` in `directory` with output discarded; its exit status and
