@@ -211,25 +211,10 @@ public enum Kernels {
     @inline(__always) static func weightedSum(into out: UnsafeMutablePointer<Float>, count: Int, weights: [Float],
                                               taps: UnsafePointer<Float>, tapStride: Int) {
         weights.withUnsafeBufferPointer { w in
-            var j = 0
-            // Sixteen outputs (four independent register sums) while they last: one sum's chain
-            // of additions would leave the adder waiting.
-            while j &+ 16 <= count {
-                var acc = SIMD16<Float>()
-                for k in w.indices {
-                    acc += w[k] * UnsafeRawPointer(taps + (k &* tapStride &+ j)).loadUnaligned(as: SIMD16<Float>.self)
-                }
-                UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD16<Float>.self)
-                j &+= 16
-            }
-            while j &+ 4 <= count {
-                var acc = SIMD4<Float>()
-                for k in w.indices {
-                    acc += w[k] * UnsafeRawPointer(taps + (k &* tapStride &+ j)).loadUnaligned(as: SIMD4<Float>.self)
-                }
-                UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD4<Float>.self)
-                j &+= 4
-            }
+            // Sixteen (four independent register sums: one sum's chain of additions would leave
+            // the adder waiting), then four, then one.
+            var j = blocks(SIMD16<Float>.self, from: 0, into: out, count: count, weights: w, taps: taps, tapStride: tapStride)
+            j = blocks(SIMD4<Float>.self, from: j, into: out, count: count, weights: w, taps: taps, tapStride: tapStride)
             while j < count {
                 var acc: Float = 0
                 for k in w.indices { acc += w[k] * taps[k &* tapStride &+ j] }
@@ -237,6 +222,22 @@ public enum Kernels {
                 j &+= 1
             }
         }
+    }
+
+    /// `weightedSum`'s outputs from `j` on, `V.scalarCount` at a time while they last; returns
+    /// the first output left.
+    @inline(__always) private static func blocks<V: SIMD>(
+        _: V.Type, from j: Int, into out: UnsafeMutablePointer<Float>, count: Int, weights w: UnsafeBufferPointer<Float>,
+        taps: UnsafePointer<Float>, tapStride: Int
+    ) -> Int where V.Scalar == Float {
+        var j = j
+        while j &+ V.scalarCount <= count {
+            var acc = V()
+            for k in w.indices { acc += w[k] * UnsafeRawPointer(taps + (k &* tapStride &+ j)).loadUnaligned(as: V.self) }
+            UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: V.self)
+            j &+= V.scalarCount
+        }
+        return j
     }
 
     /// `matrix · planes + offsets`: mixes `channels` planes of `count` samples into
