@@ -99,20 +99,41 @@ extension RecipeReader {
         case .dataCorrupted(let c): (c, c.debugDescription)
         @unknown default: (DecodingError.Context(codingPath: [], debugDescription: ""), "\(error)")
         }
+        let keys = context.codingPath.map { (index: $0.intValue, name: $0.stringValue) }
+        if let invalid = context.underlyingError as? TilingError {
+            // A value out of range, found by the model's validation: named by its dotted path
+            // and located at the step it is in, like the decoding errors.
+            let field = invalid.field == section ? [] : Self.pathKeys(invalid.field)
+            return failure(at: keys + field, invalid.message, in: root, section: section)
+        }
+        return failure(at: keys, message, in: root, section: section)
+    }
+
+    /// An error at the field that `keys` (sequence indexes or camelCase mapping keys, from the
+    /// section down) name, located at the deepest node of `root` they reach.
+    private func failure(at keys: [(index: Int?, name: String)], _ message: String, in root: Node, section: String) -> ExportError {
         var node: Node? = root
         var path = section
-        for key in context.codingPath {
-            if let index = key.intValue {
+        for key in keys {
+            if let index = key.index {
                 path += "[\(index)]"
                 if case .sequence(let seq)? = node, index < seq.count { node = seq[index] } else { node = nil }
             } else {
-                path += ".\(Self.snake(key.stringValue))"
+                path += ".\(Self.snake(key.name))"
                 if case .mapping(let map)? = node {
-                    node = map.first { $0.key.string.map(Self.camel) == key.stringValue }?.value ?? node
+                    node = map.first { $0.key.string.map(Self.camel) == key.name }?.value ?? node
                 }
             }
         }
         return fail(node ?? root, path, message)
+    }
+
+    /// The keys of a field path such as `steps[2].affine`.
+    private static func pathKeys(_ field: String) -> [(index: Int?, name: String)] {
+        field.split(separator: ".").flatMap { part -> [(index: Int?, name: String)] in
+            let pieces = part.split(separator: "[")
+            return [(nil, String(pieces[0]))] + pieces.dropFirst().compactMap { Int($0.dropLast()).map { ($0, "") } }
+        }
     }
 
     private static func describe(_ type: Any.Type) -> String {

@@ -101,7 +101,9 @@ import Tiling
     @Test(arguments: [
         ("    - flip: {horizontal: 0.5, vertical: 0.5}", "    - flip: {horizontal: 0.5, vertikal: 0.5}",
          "augmentation.steps[0].flip: missing required key 'vertical'"),
-        ("  variants: 2", "  variants: 0", "variants"),
+        ("  variants: 2", "  variants: 0", "augmentation: variants must be at least 1, got 0"),
+        ("sigma: [0.01, 0.02]", "sigma: [0.02, 0.01]",
+         "augmentation.steps[3].gaussian_noise: sigma must be a range [lower, upper] within 0.0…10.0, got [0.02, 0.01]"),
         ("  variants: 2", "  variant: 2", "variant"),
         ("  variants: 2", "  variants: 2\n  rounding: always", "augmentation.rounding: 'always' is not one of 'end', 'each_step'"),
         ("interpolation: bilinear", "interpolation: bilinar",
@@ -114,5 +116,12 @@ import Tiling
         #expect(error.description.contains(expected), "\(error)")
         #expect(error.location.contains("recipe.yaml:"), "\(error)")
         #expect(!error.description.contains("\n"))
+        if let step = expected.firstRange(of: /steps\[(\d)\]/), let index = Int(expected[step].dropFirst(6).dropLast()) {
+            // The line is within the step: from the index-th line starting a step to the next.
+            let lines = try String(contentsOf: ws.url("recipe.yaml"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            let starts = lines.indices.filter { lines[$0].hasPrefix("    - ") }.map { $0 + 1 } + [lines.count + 1]
+            let line = Int(error.location.split(separator: ":").last ?? "") ?? 0
+            #expect(starts[index] <= line && line < starts[index + 1], "\(error): not in step \(index)")
+        }
     }
 }
