@@ -83,25 +83,18 @@ public enum Replayer {
                 }
                 var result = ReplayResult(tile: i, source: path, x: xs[i], y: ys[i], variant: nil,
                                           parametersMatch: true, pixelsMatch: false, masksMatch: false, objectsMatch: false)
-                let image: ImageBuffer, instances: LabelImage?, semantic: LabelImage?, objects: TileObjects?
-                if let pipeline = recipe.augmentation, let drawn {
+                if let pipeline = recipe.augmentation {
                     let k = Int(variants[i])
                     result.variant = k
                     let key = Augmentation.tileKey(sourceSHA256: plan.sha256(of: planned), tile: tile)
                     let redrawn = Augmentation.draw(pipeline, seed: recipe.seed, key: key, variant: k,
                                                     channels: targets.image.channels, grid: plan.grid)
                     result.parametersMatch = Augmentation.json(redrawn) == stored[i]
-                    let out = try Augmenter.apply(drawn, to: targets, warpSource: warpSource, tile: tile, border: plan.grid.edge,
-                                                  padValue: plan.grid.padValue, boxFilter: pipeline.boxFilter, rounding: pipeline.rounding)
-                    (image, instances, semantic) = (out.image, out.instances, out.semantic)
-                    objects = ObjectTiling.objects(of: out, source: planned, plan: plan)
-                } else {
-                    let (edge, window) = (plan.grid.edge, targets.window)
-                    image = TileExtractor.extract(targets.image, tile: tile, edge: edge, padValue: plan.grid.padValue, window: window)
-                    instances = targets.instances.map { TileExtractor.extract($0, tile: tile, edge: edge, window: window) }
-                    semantic = targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: edge, window: window) }
-                    objects = ObjectTiling.objects(of: targets, tile: tile, source: planned, plan: plan)
                 }
+                // The stored parameters, not the redrawn ones: a tile whose parameters differ is
+                // still checked against what was applied to it.
+                let row = try TileOutputs.produce(plan, source: planned, targets, warpSource: warpSource, tile: tile, drawn: drawn)
+                let (image, instances, semantic, objects) = (row.image, row.instances, row.semantic, row.objects)
                 result.pixelsMatch = try reader.tileImage(i) == image
                 result.masksMatch = try reader.instanceMask(i) == instances && reader.semanticMask(i) == semantic
                 result.objectsMatch = (objects?.stored ?? TileObjects()) == storedObjects.objects(ofTile: i)

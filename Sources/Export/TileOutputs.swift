@@ -18,10 +18,16 @@ struct TileOutputs: Sendable {
     /// prepared for augmentation once per source.
     static func produce(_ plan: ExportPlan, source: ExportPlan.Source, _ targets: SampleTargets, warpSource: WarpSource?,
                         sourceSHA256: String, tile: Tile, variant: Int) throws(TilingError) -> TileOutputs {
+        try produce(plan, source: source, targets, warpSource: warpSource, tile: tile,
+                    drawn: drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant))
+    }
+
+    /// The row of grid tile `tile` with augmentation `drawn` (nil when the recipe does not
+    /// augment): `trainset replay` applies the parameters stored with a tile this way.
+    static func produce(_ plan: ExportPlan, source: ExportPlan.Source, _ targets: SampleTargets, warpSource: WarpSource?,
+                        tile: Tile, drawn: DrawnAugmentation?) throws(TilingError) -> TileOutputs {
         let grid = plan.grid
-        guard let pipeline = plan.recipe.augmentation,
-              let drawn = drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant)
-        else {
+        guard let pipeline = plan.recipe.augmentation, let drawn else {
             return TileOutputs(
                 image: TileExtractor.extract(targets.image, tile: tile, edge: grid.edge, padValue: grid.padValue,
                                              window: targets.window),
