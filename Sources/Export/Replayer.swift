@@ -60,6 +60,8 @@ public enum Replayer {
             var results: [ReplayResult] = []
             let storedObjects = try reader.objects()
             var cache: (path: String, targets: SampleTargets, warp: WarpSource?)?
+            // Deciding reads a source's file headers: once per source, not once per tile.
+            var readByRegions: [String: Bool] = [:]
             for i in indices {
                 let path = paths[Int(source[i])]
                 guard let planned = plan.sources.first(where: { $0.path == path }),
@@ -70,7 +72,10 @@ public enum Replayer {
                     try JSONDecoder().decode(DrawnAugmentation.self, from: Data(stored[i].utf8))
                 }
                 let targets: SampleTargets, warpSource: WarpSource?
-                if try RegionReads.usesRegions(planned, plan: plan, threshold: regionThreshold) {
+                let regions = try readByRegions[path]
+                    ?? RegionReads.usesRegions(planned, plan: plan, threshold: regionThreshold)
+                readByRegions[path] = regions
+                if regions {
                     let footprint = TileOutputs.footprint(plan, source: planned, tile: tile, drawn: drawn)
                     targets = try RegionReads.read(planned, rect: footprint ?? RegionReads.noPixels, plan: plan)
                     warpSource = drawn == nil ? nil : WarpSource(targets.image)
