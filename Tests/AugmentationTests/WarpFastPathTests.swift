@@ -51,4 +51,51 @@ struct WarpFastPathTests {
         let sample = try dsbSample(dsbStained, crop: PixelRect(x: 40, y: 30, width: 96, height: 80), channels: channels)
         for steps in Self.steps { try expectSameWithAndWithoutWarpSource(sample, steps, border) }
     }
+
+    /// The mask's nearest-neighbour warp takes four pixels at a time where all four points lie
+    /// inside the image; each label must still be the one its own point falls in (⌊x⌋, ⌊y⌋,
+    /// mirrored or 0 outside), here computed pixel by pixel with `floor`. Points straddle the
+    /// image's edges, lie on whole numbers and just below them, and the labels are a window of
+    /// the image, as region reads give them.
+    @Test(arguments: [EdgePolicy.reflect, .constant])
+    func nearestLabelIsThePixelContainingThePoint(border: EdgePolicy) {
+        let (imageWidth, imageHeight) = (40, 30)
+        let window = ImageWindow(rect: PixelRect(x: 3, y: 2, width: 34, height: 26), imageWidth: imageWidth, imageHeight: imageHeight)
+        let labels = LabelImage(width: window.rect.width, height: window.rect.height,
+                                values: (0 ..< window.rect.width * window.rect.height).map { UInt32($0 + 1) })
+        // Output 37 × 23: rows are not a whole number of four-pixel groups.
+        let (width, height) = (37, 23)
+        var state: UInt64 = 11
+        var xs: [Double] = [], ys: [Double] = []
+        for i in 0 ..< width * height {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let r = Double(state >> 11) / Double(1 << 53)
+            // Mostly inside the window (the interior groups), some on and past the image's edges.
+            let x = i % 9 == 0 ? [0, 39.999999, 40, -0.0000001, 3, 36.5, -2.5, 41.5, 3.0.nextDown][i / 9 % 9]
+                : 3 + r * 33.99
+            let y = 2 + (Double(i / width) + r) * 25.99 / Double(height)
+            xs.append(x)
+            ys.append(i % 7 == 3 ? [-1.5, 30, 29.999, 2][i / 7 % 4] : y)
+        }
+        let reflect = border == .reflect
+        // The image pixel point i falls in (mirrored, or nil outside), by `floor`.
+        func pixel(_ i: Int) -> (x: Int, y: Int)? {
+            var (x, y) = (Int(xs[i].rounded(.down)), Int(ys[i].rounded(.down)))
+            if reflect { (x, y) = (reflectIndex(x, count: imageWidth), reflectIndex(y, count: imageHeight)) }
+            return x >= 0 && x < imageWidth && y >= 0 && y < imageHeight ? (x, y) : nil
+        }
+        // A point whose pixel lies in the image but not in the window would read outside the buffer.
+        for i in 0 ..< xs.count {
+            if let p = pixel(i), !window.contains(PixelRect(x: p.x, y: p.y, width: 1, height: 1)) { (xs[i], ys[i]) = (10, 10) }
+        }
+        let warp = Warp(width: width, height: height, forward: .identity, originX: 0, originY: 0, field: nil)
+        let out = nearest(labels, window: window, coords: (xs, ys), warp: warp, reflect: reflect)
+        var mismatches = 0
+        for i in 0 ..< xs.count {
+            let expected = pixel(i).map { labels.values[($0.y - window.rect.y) * window.rect.width + ($0.x - window.rect.x)] } ?? 0
+            if out.values[i] != expected { mismatches += 1 }
+        }
+        #expect(mismatches == 0, "\(mismatches) of \(xs.count) labels differ")
+        #expect(Set(out.values).count > 400, "the points should read many different labels")
+    }
 }
