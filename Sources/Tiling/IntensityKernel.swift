@@ -129,11 +129,29 @@ struct IntensityKernel {
             roundInPlace(&values, top: top)
             return values
         }
+        // For a whole number x in [0, 2²³), the low bits of x + 2²³ are x: the index without a
+        // checked conversion per sample. NaN, which the conversion would trap on, is found after
+        // the loop (its index is clamped, so it reads inside the table meanwhile).
+        let (magic, low, last) = (SIMD8<Float>(repeating: 0x1p23), SIMD8<UInt32>(repeating: 0x7F_FFFF),
+                                  SIMD8<UInt32>(repeating: UInt32(count - 1)))
+        var nan = SIMDMask<SIMD8<Int32>>()
         table.withUnsafeBufferPointer { table in
             planes.withUnsafeMutableBufferPointer { samples in
-                for i in samples.indices { samples[i] = table[Int(samples[i])] }
+                var i = 0
+                while i + 8 <= samples.count {
+                    let p = UnsafeMutableRawPointer(samples.baseAddress! + i)
+                    let x = p.loadUnaligned(as: SIMD8<Float>.self)
+                    nan .|= x .!= x
+                    let index = pointwiseMin(unsafeBitCast(x + magic, to: SIMD8<UInt32>.self) & low, last)
+                    var y = SIMD8<Float>()
+                    for k in 0 ..< 8 { y[k] = table[Int(index[k])] }
+                    p.storeBytes(of: y, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                for j in i ..< samples.count { samples[j] = table[Int(samples[j])] }
             }
         }
+        precondition(!any(nan), "an augmented sample is NaN")
     }
 
     /// `applyRounding`'s tables (256 KiB for 16-bit images) by the bits of the parameters.

@@ -95,6 +95,11 @@ import Testing
             let v = Float(k) * top / 299
             values += [v, v.nextUp, v.nextDown, v.rounded(.down) + 0.5, (v.rounded(.down) + 0.5).nextDown]
         }
+        // Every half and its neighbours, where rounding in Float could go astray.
+        for k in 0 ... Int(top) {
+            let h = Float(k) + 0.5
+            values += [h, h.nextDown, h.nextUp, Float(k).nextDown, Float(k).nextUp]
+        }
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for _ in 0 ..< 20000 {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -102,8 +107,15 @@ import Testing
         }
         var rounded = values
         roundInPlace(&rounded, top: top)
-        for (x, r) in zip(values, rounded) {
-            #expect(r == Float(roundedClamped(x, top: top)), "\(x)")
+        let wrong = zip(values, rounded).filter { x, r in r != Float(roundedClamped(x, top: top)) }
+        let firstWrong = wrong.prefix(5).map { "\($0.0) → \($0.1)" }
+        #expect(firstWrong.isEmpty, "\(wrong.count) of \(values.count) wrong")
+        // Every length of a last partial group of lanes, and NaN kept (the final conversion traps on it).
+        for count in 1 ... 17 {
+            var short = Array(values.suffix(count)) + [.nan]
+            roundInPlace(&short, top: top)
+            #expect(zip(values.suffix(count), short).allSatisfy { x, r in r == Float(roundedClamped(x, top: top)) })
+            #expect(short.last!.isNaN)
         }
     }
 }
