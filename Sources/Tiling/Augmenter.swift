@@ -709,10 +709,13 @@ private struct InteriorBilinear<S: WarpSamples, T: WarpSample> {
                 SIMD2(Float(weight(v - Double(y0))), Float(weight(v - Double(y0 &+ 1)))))
     }
 
-    /// `BandMatrix.Filter.bilinear.weight` of each lane, as Float.
-    @inline(__always) private static func weights(_ d: SIMD4<Double>) -> SIMD4<Float> {
-        let m = d.replacing(with: -d, where: d .< 0)
-        return SIMD4<Float>((1 - m).replacing(with: 0, where: .!(m .< 1)))
+    /// `BandMatrix.Filter.bilinear.weight` of the left and right taps, as Float, for lanes whose
+    /// ⌊u⌋ is `fu`. The left tap's distance u − ⌊u⌋ is exact and in [0, 1), where that weight is
+    /// 1 − d without the filter's sign and range tests. The right tap's distance is
+    /// −((⌊u⌋ + 1) − u) in the filter's rounding (negation is exact), and may round to 1.
+    @inline(__always) private static func weights(_ u: SIMD4<Double>, _ fu: SIMD4<Double>) -> (SIMD4<Float>, SIMD4<Float>) {
+        let right = (fu + 1) - u
+        return (SIMD4<Float>(1 - (u - fu)), SIMD4<Float>((1 - right).replacing(with: 0, where: .!(right .< 1))))
     }
 
     /// Output pixels i ..< i + 4 of a two-channel source, or false (nothing written) when one of
@@ -721,10 +724,13 @@ private struct InteriorBilinear<S: WarpSamples, T: WarpSample> {
         let u = lanes(r.xs, i) - 0.5, v = lanes(r.ys, i) - 0.5
         // ⌊u⌋ ≥ 0 and ⌊u⌋ + 1 < width is 0 ≤ u < width − 1 (and false for NaN), likewise for v.
         guard all((u .>= 0) .& (u .< maxU) .& (v .>= 0) .& (v .< maxV)) else { return false }
-        let (fx, ix) = floors(u), (fy, iy) = floors(v)
-        let wx0 = Self.weights(u - fx), wx1 = Self.weights(u - (fx + 1))
-        let wy0 = Self.weights(v - fy), wy1 = Self.weights(v - (fy + 1))
-        let offsets = iy &* stride &+ ix &* 2
+        let fx = floors(u).value, fy = floors(v).value
+        let (wx0, wx1) = Self.weights(u, fx), (wy0, wy1) = Self.weights(v, fy)
+        // The sample offset ⌊v⌋·stride + 2⌊u⌋ is a whole number below 2⁵² (the image is in memory),
+        // so Double computes it exactly and its bits give the integer, as in `floors`.
+        let magic = SIMD4<Double>(repeating: 0x1p52)
+        let offsets = unsafeBitCast((fy * Double(stride) + fx * 2) + magic, to: SIMD4<Int>.self)
+            &- Int(bitPattern: UInt(magic[0].bitPattern))
         let t0 = base + offsets[0], t1 = base + offsets[1], t2 = base + offsets[2], t3 = base + offsets[3]
         let b0 = t0 + stride, b1 = t1 + stride, b2 = t2 + stride, b3 = t3 + stride
         // Each pixel's row of taps is four adjacent samples (left c0, c1, right c0, c1); one
