@@ -539,8 +539,14 @@ func blockedRuns(count: Int, width: Int) -> [Range<Int>] {
     let magic = SIMD4<Double>(repeating: 0x1p52)
     var t = (x + magic) - magic
     t.replace(with: t - 1, where: t .> x)
-    let bits = unsafeBitCast(t + magic, to: SIMD4<Int>.self) &- Int(bitPattern: UInt((0x1p52 as Double).bitPattern))
-    return (t, bits)
+    return (t, wholeNumbers(t))
+}
+
+/// Lanes holding whole numbers in [0, 2⁵²) as Int: the low mantissa bits of x + 2⁵². Index
+/// arithmetic on such numbers is exact in Double, and SSE2 has no 64-bit integer multiply.
+@inline(__always) func wholeNumbers(_ x: SIMD4<Double>) -> SIMD4<Int> {
+    let magic = SIMD4<Double>(repeating: 0x1p52)
+    return unsafeBitCast(x + magic, to: SIMD4<Int>.self) &- Int(bitPattern: UInt(magic[0].bitPattern))
 }
 
 /// Lanes i ..< i + 4 of a coordinate array.
@@ -726,11 +732,8 @@ private struct InteriorBilinear<S: WarpSamples, T: WarpSample> {
         guard all((u .>= 0) .& (u .< maxU) .& (v .>= 0) .& (v .< maxV)) else { return false }
         let fx = floors(u).value, fy = floors(v).value
         let (wx0, wx1) = Self.weights(u, fx), (wy0, wy1) = Self.weights(v, fy)
-        // The sample offset ⌊v⌋·stride + 2⌊u⌋ is a whole number below 2⁵² (the image is in memory),
-        // so Double computes it exactly and its bits give the integer, as in `floors`.
-        let magic = SIMD4<Double>(repeating: 0x1p52)
-        let offsets = unsafeBitCast((fy * Double(stride) + fx * 2) + magic, to: SIMD4<Int>.self)
-            &- Int(bitPattern: UInt(magic[0].bitPattern))
+        // ⌊v⌋·stride + 2⌊u⌋ is a sample offset in memory, so Double computes it exactly.
+        let offsets = wholeNumbers(fy * Double(stride) + fx * 2)
         let t0 = base + offsets[0], t1 = base + offsets[1], t2 = base + offsets[2], t3 = base + offsets[3]
         let b0 = t0 + stride, b1 = t1 + stride, b2 = t2 + stride, b3 = t3 + stride
         // Each pixel's row of taps is four adjacent samples (left c0, c1, right c0, c1); one
@@ -823,7 +826,7 @@ func nearest(_ labels: LabelImage, window: ImageWindow, coords: (x: [Double], y:
                             let x = lanes(xs, i), y = lanes(ys, i)
                             // 0 ≤ ⌊x⌋ < width is 0 ≤ x < width (false for NaN, which the one-pixel path traps on).
                             if all((x .>= 0) .& (x .< maxX) .& (y .>= 0) .& (y .< maxY)) {
-                                let index = floors(y).index &* stride &+ floors(x).index &+ offset
+                                let index = wholeNumbers(floors(y).value * Double(stride) + floors(x).value + Double(offset))
                                 (out + i).initialize(to: src[index[0]])
                                 (out + (i &+ 1)).initialize(to: src[index[1]])
                                 (out + (i &+ 2)).initialize(to: src[index[2]])
