@@ -137,4 +137,54 @@ import Testing
         #expect(ChunkEncoder.deflateEncoder(level: 6).hasPrefix("zlib 1."))
         #expect(ChunkEncoder.deflateEncoder(level: 6).hasSuffix("level 6"))
     }
+
+    /// HDF5's Fletcher-32 word by word (H5_checksum_fletcher32: big-endian 16-bit words, sums
+    /// folded every 360 words and at the end, an odd last byte as the high byte of a word).
+    static func fletcherWordByWord(_ bytes: [UInt8]) -> UInt32 {
+        var sum1: UInt32 = 0, sum2: UInt32 = 0, i = 0, words = bytes.count / 2
+        while words > 0 {
+            for _ in 0..<min(words, 360) {
+                sum1 &+= UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
+                sum2 &+= sum1
+                i += 2
+            }
+            words -= min(words, 360)
+            sum1 = (sum1 & 0xFFFF) + (sum1 >> 16)
+            sum2 = (sum2 & 0xFFFF) + (sum2 >> 16)
+        }
+        if bytes.count % 2 == 1 {
+            sum1 &+= UInt32(bytes[i]) << 8
+            sum2 &+= sum1
+            sum1 = (sum1 & 0xFFFF) + (sum1 >> 16)
+            sum2 = (sum2 & 0xFFFF) + (sum2 >> 16)
+        }
+        sum1 = (sum1 & 0xFFFF) + (sum1 >> 16)
+        sum2 = (sum2 & 0xFFFF) + (sum2 >> 16)
+        return sum2 << 16 | sum1
+    }
+
+    /// The checksum sums eight words at a time; it must give the word-by-word result for every
+    /// length around the eight-word groups and the 360-word blocks, for random bytes, and for
+    /// all-0xFF runs, whose sums are ≡ 0 (mod 65 535) and come out as 0 or 0xFFFF depending on
+    /// where they were folded.
+    @Test func fletcher32IsTheWordByWordSum() {
+        var state: UInt64 = 7
+        var lengths = Array(0...40) + [255, 256, 257, 262_144, 262_147]
+        for block in 1...4 { lengths += (-17...17).map { block * 720 + $0 } }
+        var wrong: [String] = []
+        for length in lengths {
+            let random = (0..<length).map { _ -> UInt8 in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt8(truncatingIfNeeded: state >> 56)
+            }
+            for bytes in [random, [UInt8](repeating: 0xFF, count: length)] {
+                let fast = bytes.withUnsafeBytes { Fletcher32.checksum($0) }
+                if fast != Self.fletcherWordByWord(bytes) { wrong.append("\(length) bytes, first \(bytes.first ?? 0)") }
+            }
+        }
+        #expect(wrong.isEmpty, "\(wrong.count) lengths differ: \(wrong.prefix(5))")
+        // The all-0xFF runs do reach both representations of zero, so the test can tell them apart.
+        let sums = Set(lengths.map { Self.fletcherWordByWord([UInt8](repeating: 0xFF, count: $0)) & 0xFFFF })
+        #expect(sums.contains(0xFFFF) && sums.contains(0))
+    }
 }
