@@ -138,29 +138,23 @@ import Testing
         #expect(ChunkEncoder.deflateEncoder(level: 6).hasSuffix("level 6"))
     }
 
-    /// HDF5's Fletcher-32 word by word (H5_checksum_fletcher32: big-endian 16-bit words, sums
-    /// folded every 360 words and at the end, an odd last byte as the high byte of a word).
+    /// HDF5's Fletcher-32 word by word (H5_checksum_fletcher32): big-endian 16-bit words in
+    /// blocks of 360, an odd last byte as a block of its own (the high byte of a word), both sums
+    /// folded after every block and once more at the end.
     static func fletcherWordByWord(_ bytes: [UInt8]) -> UInt32 {
-        var sum1: UInt32 = 0, sum2: UInt32 = 0, i = 0, words = bytes.count / 2
-        while words > 0 {
-            for _ in 0..<min(words, 360) {
-                sum1 &+= UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
-                sum2 &+= sum1
-                i += 2
+        let words = stride(from: 0, to: bytes.count - 1, by: 2).map { UInt32(bytes[$0]) << 8 | UInt32(bytes[$0 + 1]) }
+        var blocks = stride(from: 0, to: words.count, by: 360).map { Array(words[$0..<min($0 + 360, words.count)]) }
+        if bytes.count % 2 == 1 { blocks.append([UInt32(bytes[bytes.count - 1]) << 8]) }
+        let fold = { (x: UInt32) in (x & 0xFFFF) + (x >> 16) }
+        var (a, b): (UInt32, UInt32) = (0, 0)
+        for block in blocks {
+            for w in block {
+                a &+= w
+                b &+= a
             }
-            words -= min(words, 360)
-            sum1 = (sum1 & 0xFFFF) + (sum1 >> 16)
-            sum2 = (sum2 & 0xFFFF) + (sum2 >> 16)
+            (a, b) = (fold(a), fold(b))
         }
-        if bytes.count % 2 == 1 {
-            sum1 &+= UInt32(bytes[i]) << 8
-            sum2 &+= sum1
-            sum1 = (sum1 & 0xFFFF) + (sum1 >> 16)
-            sum2 = (sum2 & 0xFFFF) + (sum2 >> 16)
-        }
-        sum1 = (sum1 & 0xFFFF) + (sum1 >> 16)
-        sum2 = (sum2 & 0xFFFF) + (sum2 >> 16)
-        return sum2 << 16 | sum1
+        return fold(b) << 16 | fold(a)
     }
 
     /// The checksum sums eight words at a time; it must give the word-by-word result for every
