@@ -811,7 +811,7 @@ func nearest(_ labels: LabelImage, window: ImageWindow, coords: (x: [Double], y:
         labels.values.withUnsafeBufferPointer { src in
             coords.x.withUnsafeBufferPointer { xs in
                 coords.y.withUnsafeBufferPointer { ys in
-                    let out = out.baseAddress!
+                    guard let out = out.baseAddress else { return }
                     @inline(__always) func single(_ i: Int) {
                         if let x = borderIndex(floorInt(xs[i]), imageWidth, reflect: reflect),
                            let y = borderIndex(floorInt(ys[i]), imageHeight, reflect: reflect) {

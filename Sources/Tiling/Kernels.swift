@@ -298,8 +298,9 @@ public enum Kernels {
             // the loop vectorises.
             func axis(_ m: Double, _ k: Double, _ t: Double) -> [Double] {
                 [Double](unsafeUninitializedCapacity: n) { out, initialized in
+                    guard let base = out.baseAddress else { return }
                     for y in 0 ..< height {
-                        let py = Double(y) + 0.5, row = out.baseAddress! + y * width
+                        let py = Double(y) + 0.5, row = base + y * width
                         for x in 0 ..< width { (row + x).initialize(to: m * (Double(x) + 0.5) + k * py + t) }
                     }
                     initialized = n
