@@ -107,7 +107,9 @@ import Tiling
         ("  variants: 2", "  variant: 2", "variant"),
         ("  variants: 2", "  variants: 2\n  rounding: always", "augmentation.rounding: 'always' is not one of 'end', 'each_step'"),
         ("interpolation: bilinear", "interpolation: bilinar",
-         "augmentation.steps[1].affine.interpolation: 'bilinar' is not one of 'bilinear', 'bicubic'"),
+         "augmentation.steps[1].affine.interpolation: 'bilinar' is not one of 'bilinear', 'bicubic'; did you mean 'bilinear'?"),
+        ("  variants: 2", "  variants: 2\n  rounding: eachstep",
+         "augmentation.rounding: 'eachstep' is not one of 'end', 'each_step'; did you mean 'each_step'?"),
     ])
     func brokenAugmentationIsNamed(original: String, replacement: String, expected: String) throws {
         let ws = try Self.augmentedDataset(Self.section.replacingOccurrences(of: original, with: replacement))
