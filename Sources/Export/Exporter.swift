@@ -142,17 +142,19 @@ public enum Exporter {
     /// threshold to the size of the largest block freed so far, after which source-sized
     /// buffers come from the worker threads' heaps and fragment them: measured at N = 24, peak
     /// RSS 209–277 MB → 144–148 MB, for some more system time (pages mapped afresh for every
-    /// source). Row-sized buffers stay on the heap, and each heap keeps up to 8 MiB free at its
+    /// source). Row-sized buffers stay on the heap, and each heap keeps up to 16 MiB free at its
     /// top: fixing the mmap threshold also pins the trim threshold at its default 128 KiB, and
     /// the heap then gave its top back after every row and faulted it in again (770 000 page
-    /// faults and 17 % system time for 1 296 augmented rows). A 64 MiB trim threshold cut the
-    /// faults further but kept about 10 MB more at the peak (N = 24: 157 vs 145 MB).
+    /// faults and 17 % system time for 1 296 augmented rows). The rows of the reorder window,
+    /// freed by the writer, leave 8–12 MB at a worker heap's top: with 8 MiB that was still
+    /// given back and refaulted, 0.7–0.8 M faults at N = 24; 16 MiB halves them and saves 7 % of
+    /// the CPU time, for 10 MB more at the peak (Benchmarks/README.md, sixth round).
     private static func mapLargeBuffers() {
         #if canImport(Glibc)
         // M_TRIM_THRESHOLD and M_MMAP_THRESHOLD of <malloc.h>, which Glibc's module map leaves out.
         let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3
         _ = glibcMallopt(mmapThreshold, 16 << 20)
-        _ = glibcMallopt(trimThreshold, 8 << 20)
+        _ = glibcMallopt(trimThreshold, 16 << 20)
         #endif
     }
 
