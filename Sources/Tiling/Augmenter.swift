@@ -285,12 +285,17 @@ func pixelData(_ planes: [Float], type: PixelType, rounded: Bool = false) -> Pix
     }
 }
 
-/// Whole-number samples in [0, T.max] as T, the value `clamped` gives them. For such an x,
-/// x + 2²³ is exact and holds x in its low bits, so the conversion is a few vector operations
-/// where the checked one is a scalar instruction per sample. A NaN traps, as in `clamped`.
+/// Lanes holding whole numbers in [0, 2²³) as integers: for such an x, x + 2²³ is exact and
+/// holds x in its low mantissa bits, a few vector operations where the checked conversion is a
+/// scalar instruction per sample. Any other lane (NaN included) gives some value below 2²³.
+@inline(__always) func wholeNumbers(_ x: SIMD8<Float>) -> SIMD8<UInt32> {
+    unsafeBitCast(x + SIMD8<Float>(repeating: 0x1p23), to: SIMD8<UInt32>.self) & SIMD8<UInt32>(repeating: 0x7F_FFFF)
+}
+
+/// Whole-number samples in [0, T.max] as T, the value `clamped` gives them (`wholeNumbers`).
+/// A NaN traps, as in `clamped`.
 private func converted<T: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_ planes: [Float]) -> [T] {
     precondition(T.bitWidth <= 16, "images are 8- or 16-bit")
-    let magic = SIMD8<Float>(repeating: 0x1p23)
     return [T](unsafeUninitializedCapacity: planes.count) { out, initialized in
         planes.withUnsafeBufferPointer { src in
             var nan = SIMDMask<SIMD8<Int32>>()
@@ -298,7 +303,7 @@ private func converted<T: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_ pl
             while i + 8 <= src.count {
                 let x = UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
                 nan .|= x .!= x
-                let v = SIMD8<T>(truncatingIfNeeded: unsafeBitCast(x + magic, to: SIMD8<UInt32>.self))
+                let v = SIMD8<T>(truncatingIfNeeded: wholeNumbers(x))
                 UnsafeMutableRawPointer(out.baseAddress! + i).storeBytes(of: v, as: SIMD8<T>.self)
                 i += 8
             }

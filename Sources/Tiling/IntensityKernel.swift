@@ -129,11 +129,10 @@ struct IntensityKernel {
             roundInPlace(&values, top: top)
             return values
         }
-        // For a whole number x in [0, 2²³), the low bits of x + 2²³ are x: the index without a
-        // checked conversion per sample. NaN, which the conversion would trap on, is found after
-        // the loop (its index is clamped, so it reads inside the table meanwhile).
-        let (magic, low, last) = (SIMD8<Float>(repeating: 0x1p23), SIMD8<UInt32>(repeating: 0x7F_FFFF),
-                                  SIMD8<UInt32>(repeating: UInt32(count - 1)))
+        // The index by `wholeNumbers`, without a checked conversion per sample. NaN, which the
+        // conversion would trap on, is found after the loop (its index is clamped, so it reads
+        // inside the table meanwhile).
+        let last = SIMD8<UInt32>(repeating: UInt32(count - 1))
         var nan = SIMDMask<SIMD8<Int32>>()
         table.withUnsafeBufferPointer { table in
             planes.withUnsafeMutableBufferPointer { samples in
@@ -142,7 +141,7 @@ struct IntensityKernel {
                     let p = UnsafeMutableRawPointer(samples.baseAddress! + i)
                     let x = p.loadUnaligned(as: SIMD8<Float>.self)
                     nan .|= x .!= x
-                    let index = pointwiseMin(unsafeBitCast(x + magic, to: SIMD8<UInt32>.self) & low, last)
+                    let index = pointwiseMin(wholeNumbers(x), last)
                     var y = SIMD8<Float>()
                     for k in 0 ..< 8 { y[k] = table[Int(index[k])] }
                     p.storeBytes(of: y, as: SIMD8<Float>.self)
