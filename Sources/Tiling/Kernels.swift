@@ -154,17 +154,19 @@ public enum Kernels {
             // splits work across threads by output blocks only, so the thread count cannot
             // change a sum's order (checked by KernelTests).
             let cx = colsOp.dense(), ry = rowsOp.dense()
-            return (0 ..< count).flatMap { p in
-                var tmp = [Float](repeating: 0, count: height * outW)
-                Array(planes[p * plane ..< (p + 1) * plane]).withUnsafeBufferPointer { src in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(height), Int32(outW), Int32(width),
-                                1, src.baseAddress, Int32(width), cx, Int32(width), 0, &tmp, Int32(outW))
+            var tmp = [Float](repeating: 0, count: height * outW)
+            var out = [Float](repeating: 0, count: count * outH * outW)
+            planes.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for p in 0 ..< count {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(height), Int32(outW), Int32(width),
+                                    1, src.baseAddress.map { $0 + p * plane }, Int32(width), cx, Int32(width), 0, &tmp, Int32(outW))
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outH), Int32(outW), Int32(height),
+                                    1, ry, Int32(height), tmp, Int32(outW), 0, dst.baseAddress.map { $0 + p * outH * outW }, Int32(outW))
+                    }
                 }
-                var out = [Float](repeating: 0, count: outH * outW)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outH), Int32(outW), Int32(height),
-                            1, ry, Int32(height), tmp, Int32(outW), 0, &out, Int32(outW))
-                return out
             }
+            return out
         case .loop:
             // Runs of output columns that share one weight row at consecutive starts (all of a
             // blur's interior): each run is summed tap by tap across its columns, which
