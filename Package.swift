@@ -1,5 +1,27 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+/// The CPU the Swift code is compiled for (docs/building.md). On an x86-64 Linux machine whose
+/// CPU has AVX2, FMA and BMI2 (x86-64-v3: Intel since 2013, AMD since 2015) the build targets
+/// that instruction set, so the Swift SIMD kernels use 256-bit vectors; elsewhere it targets the
+/// baseline. `TRAINSET_TARGET_CPU` overrides the choice: `baseline`, or a CPU name that swiftc's
+/// `-target-cpu` accepts. Results do not depend on it: Swift never fuses or reorders
+/// floating-point operations, so every instruction set computes the same bits.
+let targetCPU: String? = {
+    if let chosen = ProcessInfo.processInfo.environment["TRAINSET_TARGET_CPU"], !chosen.isEmpty {
+        return chosen == "baseline" ? nil : chosen
+    }
+    #if os(Linux) && arch(x86_64)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    let x86_64_v3 = ["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"]
+    return x86_64_v3.allSatisfy(flags.contains) ? "haswell" : nil
+    #else
+    return nil
+    #endif
+}()
 
 // Dependencies point one way: C shims ← safe wrappers ← domain modules ← Export ← CLI.
 // See docs/architecture.md for what each module owns.
@@ -29,7 +51,7 @@ let package = Package(
         .target(name: "Raster"),
         // Crash isolation: the CLI runs each command in a supervised child process; readers
         // leave breadcrumbs so a crash inside a C library names the file it was reading.
-        .target(name: "CProcess"),
+        .target(name: "CProcess", cSettings: targetCPU == "haswell" ? [.define("TRAINSET_REQUIRES_X86_64_V3")] : []),
         .target(name: "CrashIsolation", dependencies: ["CProcess"]),
         .target(name: "ImageFormats", dependencies: ["Raster", "CrashIsolation", "CTIFF", "CPNG", "CJPEG"]),
         .target(name: "HDF5", dependencies: ["CrashIsolation", "CHDF5", "CISAL", "CZLIB"]),
@@ -69,3 +91,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+if let targetCPU {
+    for target in package.targets where target.type != .system {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-target-cpu", targetCPU])]
+    }
+}
