@@ -390,10 +390,13 @@ final class TIFFFile {
         guard blockBytes >= min(blockHeight, page.height) * rowBytes else {
             throw ImageError(.corrupt, file: path, "strip or tile size \(blockBytes) is smaller than its \(blockHeight) rows of \(rowBytes) bytes")
         }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: blockBytes, alignment: 16)
-        defer { buffer.deallocate() }
-
         let plane = rect.width * rect.height
+        // A strip of one sample per pixel that spans the region's width is, decoded, a run of
+        // the output plane: it is decoded in place, without the block buffer (the size of a
+        // whole plane in a file written as one strip per plane) and its copy.
+        let inPlace = !page.isTiled && samplesInBlock == 1 && rect.x == 0 && rect.width == page.width
+        var blockBuffer: UnsafeMutableRawPointer?
+        defer { blockBuffer?.deallocate() }
         let firstBlockRow = rect.y / blockHeight, lastBlockRow = (rect.y + rect.height - 1) / blockHeight
         let firstBlockColumn = rect.x / blockWidth, lastBlockColumn = (rect.x + rect.width - 1) / blockWidth
         for sampleBlock in 0..<(page.isPlanar ? page.samplesPerPixel : 1) {
@@ -402,6 +405,16 @@ final class TIFFFile {
                     let (bx, by) = (blockColumn * blockWidth, blockRow * blockHeight)
                     let rows = min(blockHeight, page.height - by)
                     let got: Int
+                    if inPlace && by >= rect.y && by + rows <= rect.y + rect.height {
+                        let strip = TIFFComputeStrip(handle, UInt32(by), UInt16(sampleBlock))
+                        let channel = firstChannel + (page.isPlanar ? sampleBlock : 0)
+                        let target = out.baseAddress! + (channel * plane + (by - rect.y) * rect.width) * bytesPerSample
+                        got = Int(TIFFReadEncodedStrip(handle, strip, target, tmsize_t(rows * rowBytes)))
+                        guard got == rows * rowBytes else { throw blockError(got, tiled: false, x: bx, y: by, expected: rows * rowBytes) }
+                        continue
+                    }
+                    let buffer = blockBuffer ?? UnsafeMutableRawPointer.allocate(byteCount: blockBytes, alignment: 16)
+                    blockBuffer = buffer
                     if page.isTiled {
                         let tile = TIFFComputeTile(handle, UInt32(bx), UInt32(by), 0, UInt16(sampleBlock))
                         got = Int(TIFFReadEncodedTile(handle, tile, buffer, tmsize_t(blockBytes)))
@@ -409,11 +422,8 @@ final class TIFFFile {
                         let strip = TIFFComputeStrip(handle, UInt32(by), UInt16(sampleBlock))
                         got = Int(TIFFReadEncodedStrip(handle, strip, buffer, tmsize_t(blockBytes)))
                     }
-                    guard got >= 0 else {
-                        throw libraryError("cannot decode the \(page.isTiled ? "tile" : "strip") at x=\(bx), y=\(by)")
-                    }
                     guard got >= (page.isTiled ? blockHeight : rows) * rowBytes else {
-                        throw ImageError(.corrupt, file: path, "\(page.isTiled ? "tile" : "strip") at x=\(bx), y=\(by) decoded to \(got) bytes, expected \(rows * rowBytes)")
+                        throw blockError(got, tiled: page.isTiled, x: bx, y: by, expected: rows * rowBytes)
                     }
                     // The part of this block inside the region, in image coordinates.
                     let y0 = max(rect.y, by), y1 = min(rect.y + rect.height, by + rows)
@@ -431,6 +441,13 @@ final class TIFFFile {
                 }
             }
         }
+    }
+
+    /// The error for a strip or tile that decoded to `got` bytes (negative: not at all).
+    private func blockError(_ got: Int, tiled: Bool, x: Int, y: Int, expected: Int) -> ImageError {
+        let what = tiled ? "tile" : "strip"
+        guard got >= 0 else { return libraryError("cannot decode the \(what) at x=\(x), y=\(y)") }
+        return ImageError(.corrupt, file: path, "\(what) at x=\(x), y=\(y) decoded to \(got) bytes, expected \(expected)")
     }
 
     private func libraryError(_ what: String) -> ImageError {

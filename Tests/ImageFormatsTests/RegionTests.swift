@@ -25,6 +25,9 @@ import Testing
             PixelRect(x: 15, y: 15, width: 2, height: 2),
             PixelRect(x: w - 13, y: h - 9, width: 13, height: 9),
             PixelRect(x: 16, y: 0, width: w - 16, height: 16),
+            // Full width: strips wholly inside are decoded in place, the cut ones through a buffer.
+            PixelRect(x: 0, y: 3, width: w, height: h - 5),
+            PixelRect(x: 0, y: 7, width: w, height: 14),
         ]
         for rect in rects {
             let region = try ImageReader.readRegion(url, rect: rect, options: options)
