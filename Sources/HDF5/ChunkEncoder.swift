@@ -18,6 +18,8 @@ public final class ChunkEncoder {
     public let elementSize: Int
 
     private var shuffled: [UInt8] = []
+    /// Where the deflate encoders write, sized for their worst case (about the input's size).
+    private var compressed = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
     // ISA-L's stream (about 100 KB of state) and its level buffer, allocated once per encoder.
     private let isalStream: UnsafeMutablePointer<isal_zstream>?
     private let isalLevelBuffer: UnsafeMutableRawPointer?
@@ -38,6 +40,7 @@ public final class ChunkEncoder {
     deinit {
         isalStream?.deallocate()
         isalLevelBuffer?.deallocate()
+        compressed.deallocate()
     }
 
     /// The encoder behind a recipe's deflate level, as recorded in a bundle's manifest:
@@ -130,8 +133,28 @@ public final class ChunkEncoder {
         switch level {
         case 0: return .success(Self.stored(input))
         case 1...3: return Result { () throws(HDF5Error) in try isal(input) }
-        default: return Result { () throws(HDF5Error) in try Self.zlib(input, level: level) }
+        default: return Result { () throws(HDF5Error) in try zlib(input, level: level) }
         }
+    }
+
+    /// The `count` bytes an encoder wrote to `compressed`, in an array of their own size (plus
+    /// room for the checksum). A finished chunk waits for the writer in the export's reorder
+    /// window, and one holding the encoder's worst-case capacity would take about four times
+    /// its bytes there.
+    private func finished(_ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count + 4) { out, initialized in
+            _ = out.initialize(from: UnsafeBufferPointer(rebasing: compressed[..<count]))
+            initialized = count
+        }
+    }
+
+    /// `compressed`, with room for at least `capacity` bytes.
+    private func scratch(_ capacity: Int) -> UnsafeMutablePointer<UInt8> {
+        if compressed.count < capacity {
+            compressed.deallocate()
+            compressed = .allocate(capacity: capacity)
+        }
+        return compressed.baseAddress!
     }
 
     /// A zlib stream of stored blocks (at most 65 535 bytes each).
@@ -155,9 +178,8 @@ public final class ChunkEncoder {
         // Room for the stored-block fallback ISA-L takes when the data does not compress, and
         // for the checksum appended afterwards.
         let capacity = input.count + 5 * (input.count / 65_535 + 1) + 64
-        var failed: Int32 = 0
-        let out = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            let stream = isalStream!
+        let buffer = scratch(capacity)
+        let stream = isalStream!
             isal_deflate_stateless_init(stream)
             stream.pointee.level = UInt32(cisal_level())
             stream.pointee.level_buf = isalLevelBuffer!.assumingMemoryBound(to: UInt8.self)
@@ -165,33 +187,26 @@ public final class ChunkEncoder {
             stream.pointee.gzip_flag = UInt16(IGZIP_ZLIB)
             stream.pointee.next_in = UnsafeMutablePointer(mutating: input.assumingMemoryBound(to: UInt8.self).baseAddress)
             stream.pointee.avail_in = UInt32(input.count)
-            stream.pointee.next_out = buffer.baseAddress
-            stream.pointee.avail_out = UInt32(capacity)
-            stream.pointee.end_of_stream = 1
-            stream.pointee.flush = cisal_no_flush()
-            let rc = isal_deflate_stateless(stream)
-            failed = rc == COMP_OK ? 0 : rc
-            initialized = rc == COMP_OK ? Int(stream.pointee.total_out) : 0
+        stream.pointee.next_out = buffer
+        stream.pointee.avail_out = UInt32(capacity)
+        stream.pointee.end_of_stream = 1
+        stream.pointee.flush = cisal_no_flush()
+        let rc = isal_deflate_stateless(stream)
+        guard rc == COMP_OK else {
+            throw HDF5Error(code: .libraryFailure, message: "the deflate encoder (ISA-L) failed with status \(rc)")
         }
-        guard failed == 0 else {
-            throw HDF5Error(code: .libraryFailure, message: "the deflate encoder (ISA-L) failed with status \(failed)")
-        }
-        return out
+        return finished(Int(stream.pointee.total_out))
     }
 
-    private static func zlib(_ input: UnsafeRawBufferPointer, level: Int) throws(HDF5Error) -> [UInt8] {
+    private func zlib(_ input: UnsafeRawBufferPointer, level: Int) throws(HDF5Error) -> [UInt8] {
         let bound = Int(compressBound(uLong(input.count)))
-        var rc: Int32 = 0
-        let out = [UInt8](unsafeUninitializedCapacity: bound + 4) { buffer, initialized in
-            var length = uLongf(bound)
-            rc = compress2(buffer.baseAddress, &length, input.assumingMemoryBound(to: UInt8.self).baseAddress, uLong(input.count),
+        var length = uLongf(bound)
+        let rc = compress2(scratch(bound), &length, input.assumingMemoryBound(to: UInt8.self).baseAddress, uLong(input.count),
                            Int32(level))
-            initialized = rc == czlib_ok() ? Int(length) : 0
-        }
         guard rc == czlib_ok() else {
             throw HDF5Error(code: .libraryFailure, message: "the deflate encoder (zlib) failed with status \(rc)")
         }
-        return out
+        return finished(Int(length))
     }
 }
 
