@@ -175,18 +175,17 @@ public final class ChunkEncoder {
     }
 
     private func isal(_ input: UnsafeRawBufferPointer) throws(HDF5Error) -> [UInt8] {
-        // Room for the stored-block fallback ISA-L takes when the data does not compress, and
-        // for the checksum appended afterwards.
+        // Room for the stored-block fallback ISA-L takes when the data does not compress.
         let capacity = input.count + 5 * (input.count / 65_535 + 1) + 64
         let buffer = scratch(capacity)
         let stream = isalStream!
-            isal_deflate_stateless_init(stream)
-            stream.pointee.level = UInt32(cisal_level())
-            stream.pointee.level_buf = isalLevelBuffer!.assumingMemoryBound(to: UInt8.self)
-            stream.pointee.level_buf_size = cisal_level_buffer_size()
-            stream.pointee.gzip_flag = UInt16(IGZIP_ZLIB)
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.assumingMemoryBound(to: UInt8.self).baseAddress)
-            stream.pointee.avail_in = UInt32(input.count)
+        isal_deflate_stateless_init(stream)
+        stream.pointee.level = UInt32(cisal_level())
+        stream.pointee.level_buf = isalLevelBuffer!.assumingMemoryBound(to: UInt8.self)
+        stream.pointee.level_buf_size = cisal_level_buffer_size()
+        stream.pointee.gzip_flag = UInt16(IGZIP_ZLIB)
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.assumingMemoryBound(to: UInt8.self).baseAddress)
+        stream.pointee.avail_in = UInt32(input.count)
         stream.pointee.next_out = buffer
         stream.pointee.avail_out = UInt32(capacity)
         stream.pointee.end_of_stream = 1
