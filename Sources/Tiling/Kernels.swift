@@ -136,8 +136,11 @@ public enum Kernels {
 
     /// Path used for separable resampling and blur.
     public static let separablePath: Path = .loop
-    /// Path used for channel mixing and colour deconvolution.
-    public static let mixPath: Path = .blas
+    /// Path used for channel mixing and colour deconvolution: the loop, whose sums run in the
+    /// order specs/augmentation/v1.md §6.1 states. OpenBLAS was 2–4× faster here, but
+    /// Debian's build picks its kernels for the CPU it runs on, and its FMA kernels round
+    /// differently from its SSE ones: the same recipe gave two content hashes on two machines.
+    public static let mixPath: Path = .loop
     /// Path used for warp coordinate generation.
     public static let coordinatesPath: Path = .loop
 

@@ -144,6 +144,32 @@ import Testing
         }
     }
 
+    /// Channel mixing sums in the order specs/augmentation/v1.md §6.1 states, from the offset,
+    /// one Float rounding per product and per sum; values chosen so that other orders differ.
+    @Test func mixSumsFromTheOffsetInChannelOrder() {
+        let count = 257
+        let planes: [Float] = (0 ..< 3 * count).map { (i: Int) -> Float in
+            let coarse = Float((i * 7919) % 1009) / 7
+            return coarse + 1e-3 * Float(i % 13)
+        }
+        let matrix: [Float] = [0.7, 0.2, 0.1, -0.3, 1.1, 0.2, 0.05, 0.15, 0.8]
+        let offsets: [Float] = [1e4, -3.25, 0.1]
+        let out = Kernels.mix(planes, channels: 3, count: count, matrix: matrix, offsets: offsets, path: Kernels.mixPath)
+        var reordered = 0
+        for k in 0 ..< 3 {
+            for i in 0 ..< count {
+                var expected = offsets[k]
+                for c in 0 ..< 3 { expected = expected + matrix[k * 3 + c] * planes[c * count + i] }
+                #expect(out[k * count + i].bitPattern == expected.bitPattern, "output \(k), sample \(i)")
+                var products: Float = 0
+                for c in 0 ..< 3 { products = products + matrix[k * 3 + c] * planes[c * count + i] }
+                if products + offsets[k] != expected { reordered += 1 }
+            }
+        }
+        // The data tell the two orders apart, so the bit checks above could fail for another order.
+        #expect(reordered > 10)
+    }
+
     @Test func bandRowsSumToOne() {
         for (n, out) in [(10, 3), (10, 25), (7, 7)] {
             for filter in BandMatrix.Filter.allCases {

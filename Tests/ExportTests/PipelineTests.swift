@@ -79,6 +79,15 @@ import Testing
         #expect(result.manifest.contentHash == expected)
     }
 
+    /// The augmented sample with channel mixing and stain jitter added. These steps ran on
+    /// OpenBLAS until 2026-12-04, and the bundle's hash then depended on the kernel OpenBLAS
+    /// picked for the CPU (`OPENBLAS_CORETYPE=Prescott` and `=Haswell` gave two); every machine
+    /// must give this one (specs/augmentation/v1.md §6.1, channel mixing).
+    @Test func mixingSampleKeepsItsContentHashOnEveryCPU() throws {
+        let result = try export(try Self.augmentedSample(), "mixing", ExportOptions(workers: 2))
+        #expect(result.manifest.contentHash == "sha256:0ff80be496bdbaf513a9983f2be0fd014b36b63be5e4a8ca73e1ab156bf48a84")
+    }
+
     @Test func inputsAreHashedFromTheReadThatDecodesThem() throws {
         let ws = try Self.augmentedSample()
         let deferred = try Planner.plan(recipeAt: ws.url("recipe.yaml"), output: ws.url("out/a.h5").path,
