@@ -12,7 +12,8 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// The dsb2018-augmented sample (six real DSB 2018 images, instance masks from one PNG per
-    /// nucleus) with channel mixing and stain jitter added, which run on OpenBLAS.
+    /// nucleus) with channel mixing and stain jitter added (which ran on OpenBLAS until
+    /// 2026-12-04, and still must not depend on its thread count).
     static func augmentedSample() throws -> Workspace {
         let ws = try Workspace()
         let sample = repository.appendingPathComponent("samples/dsb2018-augmented/recipe.yaml")
