@@ -124,9 +124,11 @@ public struct BandMatrix: Sendable, Equatable {
 /// The numeric kernels of the augmentations, each with a BLAS implementation and a plain loop.
 ///
 /// Both are public so that `Benchmarks/` can time them against each other; the augmentations
-/// use the path named by each kernel's `…Path` constant, chosen from those measurements (see
-/// Benchmarks/README.md). The choice is a constant, never decided at run time, because the two
-/// paths round differently and a bundle must not depend on the machine's speed.
+/// use the path named by each kernel's `…Path` constant (see Benchmarks/README.md). The choice
+/// is a constant, never decided at run time, because the two paths round differently and a
+/// bundle must not depend on the machine's speed. Every constant is now the loop: the loops won
+/// where BLAS was not needed, and OpenBLAS's results depend on the kernel it picks for the CPU,
+/// which a bundle must not either (docs/limits.md).
 public enum Kernels {
     /// Which implementation of a kernel to run.
     public enum Path: String, Sendable, CaseIterable {
