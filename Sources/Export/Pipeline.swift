@@ -15,7 +15,8 @@ import Tiling
 /// worst of every change, grew with the number of sources. Now the next source is always
 /// loaded while the current one is held. Finished rows wait in a reorder window of bounded
 /// size: a worker that gets too far ahead of the writer waits. Memory is therefore bounded by
-/// two decoded sources plus the window, whatever the number of sources. A source larger than
+/// two decoded sources (each held once: a recipe that augments keeps only its warp-ready
+/// copy) plus the window, whatever the number of sources. A source larger than
 /// `regionThreshold` decoded is never decoded whole: each batch reads only the region its
 /// rows need (`RegionReads`).
 ///
@@ -126,7 +127,7 @@ struct Pipeline: Sendable {
             // The batch's rows in order: (grid tile, variant).
             let rows = batch.tiles.flatMap { t in (0..<plan.variants).map { (tile: source.tiles[t], variant: $0) } }
             if let targets = loaded.targets {
-                _ = make(rows[...], firstRow: batch.firstRow, targets, warpSource: loaded.warpSource, loaded, state, encoder)
+                _ = make(rows[...], firstRow: batch.firstRow, targets, loaded, state, encoder)
             } else {
                 let footprints = rows.map {
                     TileOutputs.footprint(plan, source: source, sourceSHA256: loaded.sha256, tile: $0.tile, variant: $0.variant)
@@ -136,14 +137,12 @@ struct Pipeline: Sendable {
                     guard state.isWanted(first) else { break }
                     let targets: SampleTargets
                     do {
-                        targets = try RegionReads.read(source, rect: run.rect, plan: plan)
+                        targets = try prepared(RegionReads.read(source, rect: run.rect, plan: plan))
                     } catch {
                         state.fail(row: first, error)
                         break
                     }
-                    let warpSource = plan.recipe.augmentation == nil ? nil : WarpSource(targets.image)
-                    guard make(rows[run.rows], firstRow: first, targets, warpSource: warpSource, loaded, state, encoder)
-                    else { break }
+                    guard make(rows[run.rows], firstRow: first, targets, loaded, state, encoder) else { break }
                 }
             }
             state.release(batch.source)
@@ -154,11 +153,10 @@ struct Pipeline: Sendable {
     /// Makes and delivers consecutive rows from `targets`, starting at bundle row `firstRow`;
     /// false when one failed or is no longer wanted, so the rest of the batch is not made.
     private func make(_ rows: ArraySlice<(tile: Tile, variant: Int)>, firstRow: Int, _ targets: SampleTargets,
-                      warpSource: WarpSource?, _ loaded: LoadedSource, _ state: PipelineState,
-                      _ encoder: TileEncoder) -> Bool {
+                      _ loaded: LoadedSource, _ state: PipelineState, _ encoder: TileEncoder) -> Bool {
         for (row, r) in zip(firstRow..., rows) {
             guard state.isWanted(row) else { return false }
-            switch make(row: row, tile: r.tile, variant: r.variant, targets, warpSource: warpSource, loaded, encoder) {
+            switch make(row: row, tile: r.tile, variant: r.variant, targets, loaded, encoder) {
             case .success(let finished):
                 guard state.deliver(row, finished) else { return false }
             case .failure(let error):
@@ -169,11 +167,11 @@ struct Pipeline: Sendable {
         return true
     }
 
-    private func make(row: Int, tile: Tile, variant: Int, _ targets: SampleTargets, warpSource: WarpSource?,
-                      _ loaded: LoadedSource, _ encoder: TileEncoder) -> Result<FinishedRow, ExportError> {
+    private func make(row: Int, tile: Tile, variant: Int, _ targets: SampleTargets, _ loaded: LoadedSource,
+                      _ encoder: TileEncoder) -> Result<FinishedRow, ExportError> {
         let source = plan.sources[loaded.index]
         do {
-            let outputs = try TileOutputs.produce(plan, source: source, targets, warpSource: warpSource,
+            let outputs = try TileOutputs.produce(plan, source: source, targets,
                                                   sourceSHA256: loaded.sha256, tile: tile, variant: variant)
             let encoded = try encoder.encode(index: row, image: outputs.image, instanceMask: outputs.instances,
                                              semanticMask: outputs.semantic)
@@ -186,6 +184,13 @@ struct Pipeline: Sendable {
         } catch {
             return .failure(ExportError(.output, FileSystem.display(plan.output), "a tile of \(source.path) failed: \(error)"))
         }
+    }
+
+    /// `targets` as this recipe's tiles read them: when every row is augmented, only the
+    /// warp-ready copy of the image is kept (the planar one would be 16 MiB per 2048² × 2
+    /// uint16 source that nothing reads).
+    private func prepared(_ targets: SampleTargets) -> SampleTargets {
+        plan.recipe.augmentation == nil ? targets : targets.preparedForWarp()
     }
 
     /// A pixel input's size and SHA-256, checked against what the plan recorded of it.
@@ -208,10 +213,8 @@ struct Pipeline: Sendable {
             var digests: [(path: String, digest: FileDigest)] = []
             for file in source.files { digests.append((file.path, try digest(of: file))) }
             let regions = try RegionReads.usesRegions(source, plan: plan, threshold: regionThreshold)
-            let targets = regions ? nil : try Exporter.loadTargets(source, plan: plan)
-            return .success(LoadedSource(index: index, targets: targets,
-                                         warpSource: plan.recipe.augmentation == nil ? nil : targets.map { WarpSource($0.image) },
-                                         sha256: digests[0].digest.sha256, digests: digests))
+            let targets = regions ? nil : prepared(try Exporter.loadTargets(source, plan: plan))
+            return .success(LoadedSource(index: index, targets: targets, sha256: digests[0].digest.sha256, digests: digests))
         } catch {
             return .failure(error)
         }
@@ -223,17 +226,13 @@ final class LoadedSource: Sendable {
     let index: Int
     /// Nil for a source read by regions: each batch reads its own.
     let targets: SampleTargets?
-    /// The image as augmentation reads it, when the recipe augments.
-    let warpSource: WarpSource?
     /// SHA-256 of the image file, the root of its tiles' keys.
     let sha256: String
     let digests: [(path: String, digest: FileDigest)]
 
-    init(index: Int, targets: SampleTargets?, warpSource: WarpSource?, sha256: String,
-         digests: [(path: String, digest: FileDigest)]) {
+    init(index: Int, targets: SampleTargets?, sha256: String, digests: [(path: String, digest: FileDigest)]) {
         self.index = index
         self.targets = targets
-        self.warpSource = warpSource
         self.sha256 = sha256
         self.digests = digests
     }

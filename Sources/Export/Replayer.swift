@@ -59,7 +59,7 @@ public enum Replayer {
             }
             var results: [ReplayResult] = []
             let storedObjects = try reader.objects()
-            var cache: (path: String, targets: SampleTargets, warp: WarpSource?)?
+            var cache: (path: String, targets: SampleTargets)?
             // Deciding reads a source's file headers: once per source, not once per tile.
             var readByRegions: [String: Bool] = [:]
             for i in indices {
@@ -71,20 +71,20 @@ public enum Replayer {
                 let drawn = try recipe.augmentation.map { _ in
                     try JSONDecoder().decode(DrawnAugmentation.self, from: Data(stored[i].utf8))
                 }
-                let targets: SampleTargets, warpSource: WarpSource?
+                let targets: SampleTargets
                 let regions = try readByRegions[path]
                     ?? RegionReads.usesRegions(planned, plan: plan, threshold: regionThreshold)
                 readByRegions[path] = regions
                 if regions {
                     let footprint = TileOutputs.footprint(plan, source: planned, tile: tile, drawn: drawn)
-                    targets = try RegionReads.read(planned, rect: footprint ?? RegionReads.noPixels, plan: plan)
-                    warpSource = drawn == nil ? nil : WarpSource(targets.image)
+                    let read = try RegionReads.read(planned, rect: footprint ?? RegionReads.noPixels, plan: plan)
+                    targets = drawn == nil ? read : read.preparedForWarp()
                 } else {
                     if cache?.path != path {
                         let whole = try Exporter.loadTargets(planned, plan: plan)
-                        cache = (path, whole, drawn == nil ? nil : WarpSource(whole.image))
+                        cache = (path, drawn == nil ? whole : whole.preparedForWarp())
                     }
-                    (targets, warpSource) = (cache!.targets, cache!.warp)
+                    targets = cache!.targets
                 }
                 var result = ReplayResult(tile: i, source: path, x: xs[i], y: ys[i], variant: nil,
                                           parametersMatch: true, pixelsMatch: false, masksMatch: false, objectsMatch: false)
@@ -93,12 +93,12 @@ public enum Replayer {
                     result.variant = k
                     let key = Augmentation.tileKey(sourceSHA256: plan.sha256(of: planned), tile: tile)
                     let redrawn = Augmentation.draw(pipeline, seed: recipe.seed, key: key, variant: k,
-                                                    channels: targets.image.channels, grid: plan.grid)
+                                                    channels: targets.channels, grid: plan.grid)
                     result.parametersMatch = Augmentation.json(redrawn) == stored[i]
                 }
                 // The stored parameters, not the redrawn ones: a tile whose parameters differ is
                 // still checked against what was applied to it.
-                let row = try TileOutputs.produce(plan, source: planned, targets, warpSource: warpSource, tile: tile, drawn: drawn)
+                let row = try TileOutputs.produce(plan, source: planned, targets, tile: tile, drawn: drawn)
                 let (image, instances, semantic, objects) = (row.image, row.instances, row.semantic, row.objects)
                 result.pixelsMatch = try reader.tileImage(i) == image
                 result.masksMatch = try reader.instanceMask(i) == instances && reader.semanticMask(i) == semantic

@@ -14,17 +14,17 @@ struct TileOutputs: Sendable {
 
     /// Row `variant` of grid tile `tile` of `source`, whose pixels, masks and objects are
     /// `targets` and whose image file has SHA-256 `sourceSHA256` (the tile key's root, so the
-    /// draws follow the content, not the file's name or position). `warpSource` is the image
-    /// prepared for augmentation once per source.
-    static func produce(_ plan: ExportPlan, source: ExportPlan.Source, _ targets: SampleTargets, warpSource: WarpSource?,
+    /// draws follow the content, not the file's name or position). A recipe that augments
+    /// reads `targets` fastest prepared once per source (`SampleTargets.preparedForWarp`).
+    static func produce(_ plan: ExportPlan, source: ExportPlan.Source, _ targets: SampleTargets,
                         sourceSHA256: String, tile: Tile, variant: Int) throws(TilingError) -> TileOutputs {
-        try produce(plan, source: source, targets, warpSource: warpSource, tile: tile,
+        try produce(plan, source: source, targets, tile: tile,
                     drawn: drawn(plan, sourceSHA256: sourceSHA256, tile: tile, variant: variant))
     }
 
     /// The row of grid tile `tile` with augmentation `drawn` (nil when the recipe does not
     /// augment): `trainset replay` applies the parameters stored with a tile this way.
-    static func produce(_ plan: ExportPlan, source: ExportPlan.Source, _ targets: SampleTargets, warpSource: WarpSource?,
+    static func produce(_ plan: ExportPlan, source: ExportPlan.Source, _ targets: SampleTargets,
                         tile: Tile, drawn: DrawnAugmentation?) throws(TilingError) -> TileOutputs {
         let grid = plan.grid
         guard let pipeline = plan.recipe.augmentation, let drawn else {
@@ -35,7 +35,7 @@ struct TileOutputs: Sendable {
                 semantic: targets.semantic.map { TileExtractor.extract($0, tile: tile, edge: grid.edge, window: targets.window) },
                 objects: ObjectTiling.objects(of: targets, tile: tile, source: source, plan: plan))
         }
-        let out = try Augmenter.apply(drawn, to: targets, warpSource: warpSource, tile: tile, border: grid.edge,
+        let out = try Augmenter.apply(drawn, to: targets, tile: tile, border: grid.edge,
                                       padValue: grid.padValue, boxFilter: pipeline.boxFilter, rounding: pipeline.rounding)
         return TileOutputs(image: out.image, instances: out.instances, semantic: out.semantic,
                            objects: ObjectTiling.objects(of: out, source: source, plan: plan))

@@ -36,34 +36,33 @@ public enum Augmenter {
     /// when a step cannot apply to this image (stain jitter needs three channels, channel
     /// mixing the channel count it was drawn for).
     ///
-    /// `warpSource`, the sample's image prepared once for many tiles, makes the warp faster
-    /// and changes nothing in the result. When the sample holds only a window of its image,
+    /// A sample prepared once for many tiles (`SampleTargets.preparedForWarp`) makes the warp
+    /// faster and changes nothing in the result. When the sample holds only a window of its image,
     /// the window must contain the tile's `footprint`. `rounding` is the pipeline's: with
     /// `eachStep`, an 8- or 16-bit image's samples are rounded to its type after the warp and
     /// after every step until a `normalize`.
-    public static func apply(_ drawn: DrawnAugmentation, to sample: SampleTargets, warpSource: WarpSource? = nil,
-                             tile: Tile, border: EdgePolicy, padValue: Double, boxFilter: BoxFilter,
+    public static func apply(_ drawn: DrawnAugmentation, to sample: SampleTargets, tile: Tile, border: EdgePolicy,
+                             padValue: Double, boxFilter: BoxFilter,
                              rounding: AugmentationPipeline.Rounding = .end) throws(TilingError) -> AugmentedTile {
         let warp = makeWarp(drawn, tile: tile)
         let coords = warp.sourceCoordinates()
-        let image = sample.image, window = sample.window
+        let window = sample.window, channels = sample.channels, pixelType = sample.pixelType
         let reflect = border == .reflect
         if !window.isWhole {
             // The reads below are unchecked: a window missing some of them would read garbage.
             let needed = footprint(coords: coords, filter: filter(drawn, warp), window: window, reflect: reflect)
             precondition(needed.map(window.contains) ?? true, "the warp reads \(needed!), outside the window \(window.rect)")
         }
-        var planes = resample(image, window: window, prepared: warpSource, coords: coords, outputWidth: warp.width,
-                              filter: filter(drawn, warp), reflect: reflect, pad: Float(padValue))
+        var planes = resample(sample, coords: coords, outputWidth: warp.width, filter: filter(drawn, warp), reflect: reflect, pad: Float(padValue))
         let semantic = sample.semantic.map { nearest($0, window: window, coords: coords, warp: warp, reflect: reflect) }
         let instances = sample.instances.map { nearest($0, window: window, coords: coords, warp: warp, reflect: reflect) }
 
         // The largest sample value while steps round to the image's integer type, else nil.
-        var roundingTop: Float? = rounding == .eachStep && image.pixelType != .float32 ? Float(valueRange(image.pixelType)) : nil
+        var roundingTop: Float? = rounding == .eachStep && pixelType != .float32 ? Float(valueRange(pixelType)) : nil
         if let top = roundingTop { roundInPlace(&planes, top: top) }
         var normalization: [[[Double]]] = []
         let n = warp.width * warp.height
-        let range = valueRange(image.pixelType)
+        let range = valueRange(pixelType)
         for (index, step) in drawn.steps.enumerated() {
             func unsupported(_ message: String) -> TilingError {
                 TilingError(code: .unsupportedImage, message: message, field: "steps[\(index)]")
@@ -74,7 +73,7 @@ public enum Augmenter {
             case .blur(let sigma):
                 let rows = BandMatrix.gaussian(count: warp.height, sigma: sigma)
                 let cols = BandMatrix.gaussian(count: warp.width, sigma: sigma)
-                planes = Kernels.separable(planes, count: image.channels, width: warp.width, height: warp.height,
+                planes = Kernels.separable(planes, count: channels, width: warp.width, height: warp.height,
                                            rowsOp: rows, colsOp: cols, path: Kernels.separablePath)
             case .intensity(let brightness, let contrast, let gamma):
                 let kernel = IntensityKernel(gamma: gamma, brightness: brightness, contrast: contrast, range: range)
@@ -96,20 +95,20 @@ public enum Augmenter {
                     planes[i] = Float(poisson(lambda, field, UInt64(i)) / photons * range)
                 }
             case .channelMix(let matrix):
-                guard matrix.count == image.channels * image.channels else {
-                    throw unsupported("channelMix was drawn for \(Int(Double(matrix.count).squareRoot())) channels; this image has \(image.channels)")
+                guard matrix.count == channels * channels else {
+                    throw unsupported("channelMix was drawn for \(Int(Double(matrix.count).squareRoot())) channels; this image has \(channels)")
                 }
-                planes = Kernels.mix(planes, channels: image.channels, count: n, matrix: matrix.map(Float.init),
-                                     offsets: Array(repeating: 0, count: image.channels), path: Kernels.mixPath)
+                planes = Kernels.mix(planes, channels: channels, count: n, matrix: matrix.map(Float.init),
+                                     offsets: Array(repeating: 0, count: channels), path: Kernels.mixPath)
             case .stainJitter(let alpha, let beta):
-                guard image.channels == 3 else {
-                    throw unsupported("stain jitter needs an RGB image (3 channels); this one has \(image.channels) — select 3 channels or drop the step")
+                guard channels == 3 else {
+                    throw unsupported("stain jitter needs an RGB image (3 channels); this one has \(channels) — select 3 channels or drop the step")
                 }
                 planes = stainJitter(planes, count: n, range: range, alpha: alpha, beta: beta)
             case .normalize(let method):
                 roundingTop = nil
                 var stats: [[Double]] = []
-                for c in 0 ..< image.channels {
+                for c in 0 ..< channels {
                     let slice = c * n ..< (c + 1) * n
                     let (offset, scale) = normalizationParameters(planes[slice], method)
                     stats.append(offset.statistics)
@@ -119,8 +118,8 @@ public enum Augmenter {
             }
             if let top = roundingTop { roundInPlace(&planes, top: top) }
         }
-        let outType = drawn.outputPixelType(input: image.pixelType)
-        let outImage = ImageBuffer(width: warp.width, height: warp.height, channels: image.channels,
+        let outType = drawn.outputPixelType(input: pixelType)
+        let outImage = ImageBuffer(width: warp.width, height: warp.height, channels: channels,
                                    pixels: pixelData(planes, type: outType, rounded: roundingTop != nil))
         // Mirrored padding repeats an object's pixels under its id; boxes come only from pixels
         // whose source lies inside the image, so a box never spans an object and its mirror image.
@@ -423,17 +422,8 @@ public final class WarpSource: Sendable {
 
     public init(_ image: ImageBuffer) {
         (width, height, channels) = (image.width, image.height, image.channels)
-        let plane = image.width * image.height, channels = image.channels
-        func interleave<T>(_ v: [T]) -> [T] {
-            [T](unsafeUninitializedCapacity: v.count) { out, initialized in
-                v.withUnsafeBufferPointer { src in
-                    for c in 0 ..< channels {
-                        for i in 0 ..< plane { (out.baseAddress! + i * channels + c).initialize(to: src[c * plane + i]) }
-                    }
-                }
-                initialized = v.count
-            }
-        }
+        let (plane, channels) = (image.width * image.height, image.channels)
+        func interleave<T>(_ v: [T]) -> [T] { transposed(v, rows: channels, columns: plane) }
         (samples, allFinite) = switch image.pixels {
         case .uint8(let v): (.uint8(interleave(v)), true)
         case .uint16(let v): (.uint16(interleave(v)), true)
@@ -441,8 +431,32 @@ public final class WarpSource: Sendable {
         }
     }
 
-    func matches(_ image: ImageBuffer) -> Bool {
-        width == image.width && height == image.height && channels == image.channels
+    /// The sample type of the image it was made from.
+    public var pixelType: PixelType { samples.pixelType }
+
+    /// The image it was made from, planar again (a copy).
+    public func planar() -> ImageBuffer {
+        let (plane, channels) = (width * height, channels)
+        func deinterleave<T>(_ v: [T]) -> [T] { transposed(v, rows: plane, columns: channels) }
+        let pixels: PixelData = switch samples {
+        case .uint8(let v): .uint8(deinterleave(v))
+        case .uint16(let v): .uint16(deinterleave(v))
+        case .float32(let v): .float32(deinterleave(v))
+        }
+        return ImageBuffer(width: width, height: height, channels: channels, pixels: pixels)
+    }
+
+}
+
+/// `v` as a `rows` × `columns` row-major matrix, transposed: planar to interleaved samples and back.
+private func transposed<T>(_ v: [T], rows: Int, columns: Int) -> [T] {
+    [T](unsafeUninitializedCapacity: v.count) { out, initialized in
+        v.withUnsafeBufferPointer { src in
+            for r in 0 ..< rows {
+                for c in 0 ..< columns { (out.baseAddress! + c * rows + r).initialize(to: src[r * columns + c]) }
+            }
+        }
+        initialized = v.count
     }
 }
 
@@ -475,18 +489,18 @@ struct InterleavedSamples<T: WarpSample>: WarpSamples {
     }
 }
 
-/// Samples every channel of `image` at the given source coordinates: `filter` nil copies the
-/// pixel containing the point (lattice warps), otherwise interpolates between pixel centres.
-/// Reads `prepared` instead of the image when it is given (same values, faster to reach).
-/// Coordinates and borders are the whole image's; `image` holds `window` of it.
-func resample(_ image: ImageBuffer, window: ImageWindow, prepared: WarpSource?, coords: (x: [Double], y: [Double]),
+/// Samples every channel of the sample's image at the given source coordinates: `filter` nil
+/// copies the pixel containing the point (lattice warps), otherwise interpolates between pixel
+/// centres. Reads the sample's `warpSource` when it holds one (same values, faster to reach).
+/// Coordinates and borders are the whole image's; the sample holds `window` of it.
+func resample(_ sample: SampleTargets, coords: (x: [Double], y: [Double]),
               outputWidth: Int, filter: BandMatrix.Filter?, reflect: Bool, pad: Float) -> [Float] {
-    let (w, h, c) = (window.imageWidth, window.imageHeight, image.channels)
-    let bufferWidth = image.width, offset = window.planeOffset
-    precondition(bufferWidth == window.rect.width && image.height == window.rect.height, "image does not match its window")
+    let window = sample.window
+    let (w, h, c) = (window.imageWidth, window.imageHeight, sample.channels)
+    let (bufferWidth, bufferHeight, offset) = (window.rect.width, window.rect.height, window.planeOffset)
     func planar<T: WarpSample>(_ v: [T]) -> [Float] {
         v.withUnsafeBufferPointer { base in
-            resample(PlanarSamples(base: base, width: bufferWidth, plane: bufferWidth * image.height, offset: offset),
+            resample(PlanarSamples(base: base, width: bufferWidth, plane: bufferWidth * bufferHeight, offset: offset),
                      width: w, height: h, channels: c, coords: coords,
                      outputWidth: outputWidth, filter: filter, reflect: reflect, pad: pad)
         }
@@ -499,14 +513,16 @@ func resample(_ image: ImageBuffer, window: ImageWindow, prepared: WarpSource?, 
                             interior: finite ? { r, runs in InteriorBilinear(r, samples).run(runs) } : nil)
         }
     }
-    if let prepared {
-        precondition(prepared.matches(image), "warp source prepared for another image")
+    if let prepared = sample.warpSource {
+        precondition(prepared.width == bufferWidth && prepared.height == bufferHeight, "warp source does not match its window")
         switch prepared.samples {
         case .uint8(let v): return interleaved(v, finite: true)
         case .uint16(let v): return interleaved(v, finite: true)
         case .float32(let v): return interleaved(v, finite: prepared.allFinite)
         }
     }
+    let image = sample.image
+    precondition(image.width == bufferWidth && image.height == bufferHeight, "image does not match its window")
     switch image.pixels {
     case .uint8(let v): return planar(v)
     case .uint16(let v): return planar(v)

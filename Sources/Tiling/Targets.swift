@@ -27,7 +27,42 @@ public struct LabeledPolygon: Codable, Sendable, Equatable {
 /// Everything that must move together: the image and every kind of label on it, in source
 /// coordinates. An augmentation draws its parameters once and applies them to all of these.
 public struct SampleTargets: Sendable, Equatable {
-    public var image: ImageBuffer
+    /// The image as it is held: planar, or only as its warp-ready copy.
+    private enum Pixels: Sendable {
+        case planar(ImageBuffer)
+        case prepared(WarpSource)
+    }
+
+    private var pixels: Pixels
+    /// The image, planar. A sample that holds only its `warpSource` (`preparedForWarp`) makes
+    /// a planar copy on every read; augmentation never reads it.
+    public var image: ImageBuffer {
+        get {
+            switch pixels {
+            case .planar(let image): image
+            case .prepared(let source): source.planar()
+            }
+        }
+        set { pixels = .planar(newValue) }
+    }
+    /// The image as augmentation reads it fastest, when the sample was prepared for it.
+    public var warpSource: WarpSource? {
+        if case .prepared(let source) = pixels { source } else { nil }
+    }
+    /// The image's channel count, however it is held.
+    public var channels: Int {
+        switch pixels {
+        case .planar(let image): image.channels
+        case .prepared(let source): source.channels
+        }
+    }
+    /// The image's sample type, however it is held.
+    public var pixelType: PixelType {
+        switch pixels {
+        case .planar(let image): image.pixelType
+        case .prepared(let source): source.pixelType
+        }
+    }
     /// Class id per pixel (0 = background).
     public var semantic: LabelImage?
     /// Object id per pixel (0 = background).
@@ -48,12 +83,28 @@ public struct SampleTargets: Sendable, Equatable {
         let window = window ?? .whole(width: image.width, height: image.height)
         precondition(window.rect.width == image.width && window.rect.height == image.height, "image does not match its window")
         self.window = window
-        self.image = image
+        self.pixels = .planar(image)
         self.semantic = semantic
         self.instances = instances
         self.boxes = boxes
         self.points = points
         self.polygons = polygons
+    }
+
+    /// The same sample holding its image only as a `WarpSource`: what every tile of a source
+    /// that is only augmented reads, at half the memory of holding both copies. The values
+    /// are the image's exactly, so augmented tiles do not change.
+    public func preparedForWarp() -> SampleTargets {
+        guard case .planar(let image) = pixels else { return self }
+        var prepared = self
+        prepared.pixels = .prepared(WarpSource(image))
+        return prepared
+    }
+
+    /// Equal content, however each holds its image.
+    public static func == (a: SampleTargets, b: SampleTargets) -> Bool {
+        a.window == b.window && a.semantic == b.semantic && a.instances == b.instances && a.boxes == b.boxes
+            && a.points == b.points && a.polygons == b.polygons && a.image == b.image
     }
 }
 

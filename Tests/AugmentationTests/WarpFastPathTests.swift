@@ -2,7 +2,7 @@ import Raster
 import Testing
 @testable import Tiling
 
-/// The warp's fast path (a prepared `WarpSource`: interleaved samples, interior taps read
+/// The warp's fast path (a sample `preparedForWarp`: interleaved samples, interior taps read
 /// without checks, two channels as one vector) must give the bits of the plain path, which
 /// reads the image's own planar samples through the general per-tap code.
 @Suite("Warp fast path")
@@ -28,28 +28,65 @@ struct WarpFastPathTests {
         return SampleTargets(image: ImageBuffer(width: w, height: h, channels: channels, pixels: .uint16(pixels)))
     }
 
-    func expectSameWithAndWithoutWarpSource(_ sample: SampleTargets, _ steps: [DrawnStep], _ border: EdgePolicy) throws {
+    func expectSamePreparedAndPlanar(_ sample: SampleTargets, _ steps: [DrawnStep], _ border: EdgePolicy) throws {
         // Widths that are and are not multiples of the four pixels the two-channel path takes at once.
         for r in [PixelRect(x: 10, y: 7, width: 64, height: 56), PixelRect(x: 3, y: 11, width: 61, height: 47)] {
             let tile = Tile(rect: r, valid: r, row: 0, column: 0)
             let filter = BoxFilter(minArea: 0, minVisibility: 0)
             let drawn = DrawnAugmentation(steps: steps)
             let plain = try Augmenter.apply(drawn, to: sample, tile: tile, border: border, padValue: 3, boxFilter: filter)
-            let fast = try Augmenter.apply(drawn, to: sample, warpSource: WarpSource(sample.image), tile: tile, border: border,
+            let fast = try Augmenter.apply(drawn, to: sample.preparedForWarp(), tile: tile, border: border,
                                            padValue: 3, boxFilter: filter)
-            #expect(fast.image == plain.image, "\(sample.image.channels) channels, \(border), \(r)")
+            #expect(fast.image == plain.image, "\(sample.channels) channels, \(border), \(r)")
         }
     }
 
     @Test(arguments: [1, 2, 3, 4], [EdgePolicy.reflect, .constant])
     func generatedUInt16(channels: Int, border: EdgePolicy) throws {
-        for steps in Self.steps { try expectSameWithAndWithoutWarpSource(Self.uint16Sample(channels: channels), steps, border) }
+        for steps in Self.steps { try expectSamePreparedAndPlanar(Self.uint16Sample(channels: channels), steps, border) }
     }
 
     @Test(.enabled(if: SharedData.available, "needs ../shared/data"), arguments: [1, 2, 3], [EdgePolicy.reflect, .constant])
     func realDSBImage(channels: Int, border: EdgePolicy) throws {
         let sample = try dsbSample(dsbStained, crop: PixelRect(x: 40, y: 30, width: 96, height: 80), channels: channels)
-        for steps in Self.steps { try expectSameWithAndWithoutWarpSource(sample, steps, border) }
+        for steps in Self.steps { try expectSamePreparedAndPlanar(sample, steps, border) }
+    }
+
+    /// A sample prepared for the warp holds its image only interleaved; reading `image` must
+    /// give back the planar samples exactly, for every sample type and channel count, and the
+    /// rest of the sample must be untouched.
+    @Test(arguments: [1, 2, 3, 5])
+    func preparedSampleGivesItsImageBack(channels: Int) {
+        let (w, h) = (7, 5), n = 7 * 5 * channels
+        let images = [
+            ImageBuffer(width: w, height: h, channels: channels, pixels: .uint8((0 ..< n).map { UInt8(($0 * 37) % 251) })),
+            ImageBuffer(width: w, height: h, channels: channels, pixels: .uint16((0 ..< n).map { UInt16(($0 * 7919) % 65_521) })),
+            ImageBuffer(width: w, height: h, channels: channels,
+                        pixels: .float32((0 ..< n).map { $0 == 4 ? .nan : Float($0) * -0.37 })),
+        ]
+        let window = ImageWindow(rect: PixelRect(x: 3, y: 2, width: w, height: h), imageWidth: 20, imageHeight: 11)
+        let mask = LabelImage(width: w, height: h, values: (0 ..< w * h).map { UInt32($0 % 4) })
+        for image in images {
+            let planar = SampleTargets(image: image, instances: mask, points: [LabeledPoint(Point2D(x: 4, y: 3), label: 1)],
+                                       window: window)
+            let prepared = planar.preparedForWarp()
+            #expect(planar.warpSource == nil)
+            #expect(prepared.warpSource != nil)
+            #expect((prepared.channels, prepared.pixelType) == (channels, image.pixelType))
+            // Bitwise: the float image holds a NaN, which `==` on values would call unequal.
+            #expect(bits(prepared.image.pixels) == bits(image.pixels), "\(image.pixelType), \(channels) channels")
+            #expect((prepared.image.width, prepared.image.height, prepared.image.channels) == (w, h, channels))
+            #expect(prepared.window == window && prepared.instances == mask && prepared.points == planar.points)
+            #expect(prepared.preparedForWarp().warpSource === prepared.warpSource, "preparing twice must not copy again")
+        }
+    }
+
+    func bits(_ pixels: PixelData) -> [UInt32] {
+        switch pixels {
+        case .uint8(let v): v.map(UInt32.init)
+        case .uint16(let v): v.map(UInt32.init)
+        case .float32(let v): v.map(\.bitPattern)
+        }
     }
 
     /// The mask's nearest-neighbour warp takes four pixels at a time where all four points lie
