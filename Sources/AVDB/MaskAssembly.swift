@@ -101,11 +101,7 @@ public enum MaskAssembly {
                             "label image has \(buffer.channels) channels; save it as a single-channel uint8 or uint16 image",
                             file: file)
         }
-        if let width, let height, buffer.width != width || buffer.height != height {
-            throw AVDBError(.maskSizeMismatch,
-                            "mask is \(buffer.width)x\(buffer.height) (width x height) but the image is \(width)x\(height); each mask must have its image's size",
-                            file: file)
-        }
+        try checkMaskSize(buffer.width, buffer.height, file: file, width: width, height: height)
         let values: [UInt32]
         switch buffer.pixels {
         case .uint8(let v): values = v.map(UInt32.init)
@@ -116,5 +112,14 @@ public enum MaskAssembly {
                             file: file)
         }
         return LabelImage(width: buffer.width, height: buffer.height, values: values)
+    }
+
+    /// Refuses a mask of `maskWidth` × `maskHeight` when the image is `width` × `height`.
+    static func checkMaskSize(_ maskWidth: Int, _ maskHeight: Int, file: String, width: Int?, height: Int?) throws(AVDBError) {
+        if let width, let height, maskWidth != width || maskHeight != height {
+            throw AVDBError(.maskSizeMismatch,
+                            "mask is \(maskWidth)x\(maskHeight) (width x height) but the image is \(width)x\(height); each mask must have its image's size",
+                            file: file)
+        }
     }
 }

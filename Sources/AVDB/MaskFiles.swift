@@ -41,16 +41,25 @@ extension MaskAssembly {
     }
 
     /// Reads a label image file (uint8 or uint16, one channel) used as an instance or semantic
-    /// mask; see `labelImage(from:file:width:height:)` for the checks.
+    /// mask; see `labelImage(from:file:width:height:)` for the checks. A TIFF is decoded
+    /// straight into the labels (`ImageReader.readLabels`), the common case for a mask.
     public static func labelImage(
         contentsOf url: URL, width: Int? = nil, height: Int? = nil, options: ReadOptions = .init()
     ) throws(AVDBError) -> LabelImage {
-        try labelImage(from: read(url, options: options), file: url.path, width: width, height: height)
+        if let labels = try reading({ () throws(ImageError) in try ImageReader.readLabels(url, options: options) }) {
+            try checkMaskSize(labels.width, labels.height, file: url.path, width: width, height: height)
+            return labels
+        }
+        return try labelImage(from: read(url, options: options), file: url.path, width: width, height: height)
     }
 
     private static func read(_ url: URL, options: ReadOptions) throws(AVDBError) -> ImageBuffer {
+        try reading { () throws(ImageError) in try ImageReader.read(url, options: options) }
+    }
+
+    private static func reading<T>(_ body: () throws(ImageError) -> T) throws(AVDBError) -> T {
         do {
-            return try ImageReader.read(url, options: options)
+            return try body()
         } catch {
             throw AVDBError(.imageUnreadable, error.message, file: error.file)
         }

@@ -59,6 +59,18 @@ public enum ImageReader {
         }
     }
 
+    /// The whole image of `url` as 32-bit labels (a mask file), without holding the samples in
+    /// their own type as well, when `read` would give one channel of uint8 or uint16 samples
+    /// from a TIFF. Nil for anything else: the caller then reads it with `read` and says what
+    /// is wrong with it as a mask, or converts a PNG.
+    public static func readLabels(_ url: URL, options: ReadOptions = .init()) throws(ImageError) -> LabelImage? {
+        let path = url.path
+        return try Breadcrumbs.reading(path) { () throws(ImageError) -> LabelImage? in
+            guard try detectFormat(path) == .tiff else { return nil }
+            return try TIFFFile.open(path).withClosing { tiff throws(ImageError) in try tiff.readLabels(options) }
+        }
+    }
+
     /// Names and versions of the C libraries doing the decoding, for provenance records:
     /// "libtiff" (e.g. "4.5.0", from the first line of TIFFGetVersion), "libpng", "libjpeg" (e.g.
     /// "libjpeg-turbo 2.1.5 (API 62)").

@@ -331,16 +331,7 @@ final class TIFFFile {
 
         let pixels = try makePixels(type, count: channels * rect.width * rect.height) { out in
             do throws(ImageError) {
-                for (k, index) in plan.pages.enumerated() {
-                    let page = try selectPage(index)
-                    try requireFullResolution(page, index: index)
-                    guard page.canStack(with: first) else {
-                        throw ImageError(.unsupported, file: path,
-                                         "page \(index) differs in size, type or layout from page 0, so it cannot be a channel")
-                    }
-                    try decode(page, rect: rect, into: out, firstChannel: k * page.samplesPerPixel,
-                               bytesPerSample: type.byteWidth, options)
-                }
+                try decodePages(plan, rect: rect, into: out, bytesPerSample: type.byteWidth, options)
                 return nil
             } catch {
                 return error
@@ -349,6 +340,55 @@ final class TIFFFile {
         guard expand else { return ImageBuffer(width: rect.width, height: rect.height, channels: channels, pixels: pixels) }
         return ImageBuffer(width: rect.width, height: rect.height, channels: 3,
                            pixels: try applyColormap(pixels, bits: first.bitsPerSample))
+    }
+
+    /// The whole image as 32-bit labels, when `read` would give one channel of uint8 or uint16
+    /// samples; nil otherwise. The samples are decoded into the first bytes of the label array
+    /// and widened in place, so no buffer of the file's own type is ever held next to it.
+    func readLabels(_ options: ReadOptions) throws(ImageError) -> LabelImage? {
+        let plan = try plan()
+        let first = plan.first
+        let type = try check(first)
+        guard plan.pages.count == 1, first.samplesPerPixel == 1, type != .float32, !plan.expandsPalette(options)
+        else { return nil }
+        let rect = PixelRect(x: 0, y: 0, width: first.width, height: first.height)
+        try checkSize(path, width: rect.width, height: rect.height, channels: 1, options)
+        let count = rect.width * rect.height, width = type.byteWidth
+        var values = [UInt32](repeating: 0, count: count)
+        var failure: ImageError?
+        values.withUnsafeMutableBytes { raw in
+            do throws(ImageError) {
+                try decodePages(plan, rect: rect, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<(count * width)]),
+                                bytesPerSample: width, options)
+            } catch {
+                failure = error
+                return
+            }
+            // Backwards: label i's four bytes cover samples 2i and up (4i and up for uint8),
+            // which are read by the time it is written.
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                let sample = width == 1 ? UInt32(raw.load(fromByteOffset: i, as: UInt8.self))
+                    : UInt32(raw.load(fromByteOffset: 2 * i, as: UInt16.self))
+                raw.storeBytes(of: sample, toByteOffset: 4 * i, as: UInt32.self)
+            }
+        }
+        if let failure { throw failure }
+        return LabelImage(width: rect.width, height: rect.height, values: values)
+    }
+
+    /// Decodes `rect` of every page of the plan into `out`, page k's samples as its channels.
+    private func decodePages(_ plan: Plan, rect: PixelRect, into out: UnsafeMutableRawBufferPointer,
+                             bytesPerSample: Int, _ options: ReadOptions) throws(ImageError) {
+        for (k, index) in plan.pages.enumerated() {
+            let page = try selectPage(index)
+            try requireFullResolution(page, index: index)
+            guard page.canStack(with: plan.first) else {
+                throw ImageError(.unsupported, file: path,
+                                 "page \(index) differs in size, type or layout from page 0, so it cannot be a channel")
+            }
+            try decode(page, rect: rect, into: out, firstChannel: k * page.samplesPerPixel,
+                       bytesPerSample: bytesPerSample, options)
+        }
     }
 
     /// Looks `indices` up in the page's colour map; see `PaletteMode.rgb` for the 8-bit rule.

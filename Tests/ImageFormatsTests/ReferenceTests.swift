@@ -30,5 +30,15 @@ import Testing
         let info = try ImageReader.info(entry.url, options: options)
         #expect([info.channels, info.height, info.width] == entry.shape)
         #expect(info.pixelType.rawValue == entry.dtype)
+
+        // A mask read straight into labels holds exactly the samples `read` gives.
+        let labels = try ImageReader.readLabels(entry.url, options: options)
+        let widened: [UInt32]? = switch image.pixels {
+        case .uint8(let v) where image.channels == 1 && info.format == .tiff: v.map(UInt32.init)
+        case .uint16(let v) where image.channels == 1 && info.format == .tiff: v.map(UInt32.init)
+        default: nil
+        }
+        #expect(labels?.values == widened, "readLabels differs from read")
+        #expect(labels.map { [$0.height, $0.width] } == widened.map { _ in [image.height, image.width] })
     }
 }
