@@ -173,17 +173,27 @@ public enum Exporter {
     }
 
     /// A source's pixels (bundle channels only) and masks, as every tile of it is cut from them.
-    static func loadTargets(_ source: ExportPlan.Source, plan: ExportPlan) throws(ExportError) -> SampleTargets {
-        let image = try ImageLoading.read(source, palette: plan.recipe.channels.palette, channels: plan.sourceChannelIndices)
+    /// `forWarp`: every tile is augmented, so the sample holds only the warp-ready copy of the
+    /// image (`SampleTargets.preparedForWarp`).
+    static func loadTargets(_ source: ExportPlan.Source, plan: ExportPlan, forWarp: Bool) throws(ExportError) -> SampleTargets {
+        var pixels = SampleTargets(
+            image: try ImageLoading.read(source, palette: plan.recipe.channels.palette, channels: plan.sourceChannelIndices))
+        // The copy is made before the masks are decoded, so that the planar image is freed
+        // before they are held: making it last was the highest point of every load (the
+        // planar image, its copy and a uint32 mask at once). Rescaling reads the planar image,
+        // so a rescaled source is prepared after it.
+        let rescaled = plan.recipe.rescale != nil && source.rescale != nil
+        if forWarp && !rescaled { pixels = pixels.preparedForWarp() }
         // Objects are attached (and painted, with `rasterize`) at the size of the file their
         // coordinates refer to; rescaling then treats a painted mask like a mask file (nearest)
         // and scales the boxes, points and polygons with the pixel grid.
         let targets = ObjectTiling.targets(
-            image: image,
+            pixels,
             semantic: try source.semanticMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
             instances: try source.instanceMask.map { (m) throws(ExportError) in try MaskLoading.load(m, for: source) },
             source: source, plan: plan)
-        return plan.recipe.rescale.map { Rescaling.apply(targets, to: source, filter: $0.filter) } ?? targets
+        let out = plan.recipe.rescale.map { Rescaling.apply(targets, to: source, filter: $0.filter) } ?? targets
+        return forWarp ? out.preparedForWarp() : out
     }
 
     /// Today's date (UTC) as `YYYY-MM-DD`, for sidecars whose recipe gives no publication date.

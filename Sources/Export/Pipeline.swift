@@ -137,7 +137,9 @@ struct Pipeline: Sendable {
                     guard state.isWanted(first) else { break }
                     let targets: SampleTargets
                     do {
-                        targets = try prepared(RegionReads.read(source, rect: run.rect, plan: plan))
+                        let read = try RegionReads.read(source, rect: run.rect, plan: plan)
+                        // Every row augmented: keep only the warp's copy of the region.
+                        targets = plan.recipe.augmentation == nil ? read : read.preparedForWarp()
                     } catch {
                         state.fail(row: first, error)
                         break
@@ -186,13 +188,6 @@ struct Pipeline: Sendable {
         }
     }
 
-    /// `targets` as this recipe's tiles read them: when every row is augmented, only the
-    /// warp-ready copy of the image is kept (the planar one would be 16 MiB per 2048² × 2
-    /// uint16 source that nothing reads).
-    private func prepared(_ targets: SampleTargets) -> SampleTargets {
-        plan.recipe.augmentation == nil ? targets : targets.preparedForWarp()
-    }
-
     /// A pixel input's size and SHA-256, checked against what the plan recorded of it.
     private func digest(of file: (path: String, url: URL)) throws(ExportError) -> FileDigest {
         let shown = FileSystem.display(file.url)
@@ -213,7 +208,7 @@ struct Pipeline: Sendable {
             var digests: [(path: String, digest: FileDigest)] = []
             for file in source.files { digests.append((file.path, try digest(of: file))) }
             let regions = try RegionReads.usesRegions(source, plan: plan, threshold: regionThreshold)
-            let targets = regions ? nil : prepared(try Exporter.loadTargets(source, plan: plan))
+            let targets = regions ? nil : try Exporter.loadTargets(source, plan: plan, forWarp: plan.recipe.augmentation != nil)
             return .success(LoadedSource(index: index, targets: targets, sha256: digests[0].digest.sha256, digests: digests))
         } catch {
             return .failure(error)

@@ -81,8 +81,7 @@ public enum Replayer {
                     targets = drawn == nil ? read : read.preparedForWarp()
                 } else {
                     if cache?.path != path {
-                        let whole = try Exporter.loadTargets(planned, plan: plan)
-                        cache = (path, drawn == nil ? whole : whole.preparedForWarp())
+                        cache = (path, try Exporter.loadTargets(planned, plan: plan, forWarp: drawn != nil))
                     }
                     targets = cache!.targets
                 }

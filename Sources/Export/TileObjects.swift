@@ -10,16 +10,21 @@ import Tiling
 /// looked up after the move); a box with an `instance` is a mask-derived box, recomputed in
 /// every tile from the instance mask.
 enum ObjectTiling {
-    /// `image` and its masks as a sample, with the source's objects.
-    static func targets(image: ImageBuffer, semantic: LabelImage?, instances: LabelImage?, source: ExportPlan.Source,
+    /// `pixels`, a sample of the whole image and nothing else, with its masks (of the image's
+    /// size) and the source's objects.
+    static func targets(_ pixels: SampleTargets, semantic: LabelImage?, instances: LabelImage?, source: ExportPlan.Source,
                         plan: ExportPlan) -> SampleTargets {
+        precondition(pixels.window.isWhole, "objects are attached to whole images")
+        let (width, height) = (pixels.window.imageWidth, pixels.window.imageHeight)
+        var targets = pixels
         guard let spec = plan.recipe.labels.objects, let objects = source.objects else {
-            return SampleTargets(image: image, semantic: semantic, instances: instances)
+            (targets.semantic, targets.instances) = (semantic, instances)
+            return targets
         }
         let list = objects.objects
         var instances = instances, semantic = semantic
         if spec.rasterize.instance {
-            let painted = Rasterizer.instanceMask(list, width: image.width, height: image.height)
+            let painted = Rasterizer.instanceMask(list, width: width, height: height)
             // The planner numbered painted objects by the same rule.
             assert(painted.objectIndices.count == objects.paintedClasses.count)
             instances = painted.labels
@@ -27,7 +32,7 @@ enum ObjectTiling {
         if spec.rasterize.semantic {
             let classed = list.indices.filter { objects.classIDs[$0] > 0 }
             semantic = Rasterizer.semanticMask(classed.map { list[$0] }, classIDs: classed.map { UInt32(objects.classIDs[$0]) },
-                                               width: image.width, height: image.height)
+                                               width: width, height: height)
         }
         var boxes: [LabeledBox] = [], points: [LabeledPoint] = [], polygons: [LabeledPolygon] = []
         for (k, object) in list.enumerated() {
@@ -41,7 +46,9 @@ enum ObjectTiling {
         if spec.deriveBoxes, let instances {
             boxes = Rasterizer.boxes(of: instances).map { LabeledBox($0.box, label: -1, instance: $0.id) }
         }
-        return SampleTargets(image: image, semantic: semantic, instances: instances, boxes: boxes, points: points, polygons: polygons)
+        (targets.semantic, targets.instances) = (semantic, instances)
+        (targets.boxes, targets.points, targets.polygons) = (boxes, points, polygons)
+        return targets
     }
 
     /// The objects of a tile cut without augmentation.
