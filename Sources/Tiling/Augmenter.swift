@@ -445,7 +445,6 @@ public final class WarpSource: Sendable {
         }
         return ImageBuffer(width: width, height: height, channels: channels, pixels: pixels)
     }
-
 }
 
 /// `v` as a `rows` × `columns` row-major matrix, transposed: planar to interleaved samples and back.
